@@ -1,0 +1,272 @@
+// Package dedup decides where every backup is read from and counts each
+// recovery point exactly once. It is pure: no I/O, no clock, no randomness.
+// Data flows proxmox (fetch) → dedup (route, normalise, merge) → collector.
+//
+// The collector calls BuildPlan with what it knows before listing backups
+// (an Estate), fetches exactly the listings the Plan names, and hands the
+// results to Merge, which returns the per-group and per-guest aggregates.
+package dedup
+
+import "github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+
+// Routes a PVE storage with backup content can take.
+const (
+	RoutePBS         = "pbs"          // read from the PBS API directly
+	RoutePVE         = "pve"          // file storage read through PVE's content API
+	RoutePVEFallback = "pve_fallback" // pbs storage read through PVE (no PBS mapped, or it is down)
+	RouteIgnored     = "ignored"      // a config override says so
+	RouteDisabled    = "disabled"     // storage.cfg disables it
+)
+
+// Verification states of a recovery point. None means never verified (and
+// every file backup); it is never folded into Failed.
+const (
+	VerificationOK     = "ok"
+	VerificationFailed = "failed"
+	VerificationNone   = "none"
+)
+
+// Repository kinds.
+const (
+	KindPBS = "pbs"
+	KindPVE = "pve"
+)
+
+// Estate is everything the collector knows before it lists backups: the
+// inventory of every PVE cluster and PBS, and the config's route overrides.
+type Estate struct {
+	Clusters  []Cluster
+	PBS       []PBS
+	Overrides []Override
+}
+
+// Cluster is one configured PVE target and its inventory.
+type Cluster struct {
+	// Target is the configured name of the PVE target.
+	Target string
+	// Name is the value of the cluster label.
+	Name string
+	// Up is false when the inventory could not be read; nothing of the
+	// cluster is planned then and its guests are unknown.
+	Up           bool
+	Nodes        []proxmox.Node
+	Guests       []proxmox.ClusterResource // rows of type qemu and lxc
+	Storages     []proxmox.StorageConfig
+	NodeStorages map[string][]proxmox.NodeStorage // by node; may be nil
+	Jobs         []proxmox.BackupJob
+}
+
+// PBS is one configured Proxmox Backup Server and what was read of it.
+type PBS struct {
+	// Target is the configured name of the PBS target.
+	Target string
+	// Endpoints are the configured URLs' "host:port" (port defaulted to
+	// 8007), used to match pbs storages that carry no fingerprint.
+	Endpoints []string
+	// Fingerprint is the SHA-256 fingerprint of the certificate actually seen
+	// in the TLS handshake, in any case, with or without colons.
+	Fingerprint string
+	// Up is false when the PBS could not be read this scrape; storages that
+	// map to it fall back to PVE.
+	Up         bool
+	Datastores []Datastore
+	// Namespaces, when not empty, is the config's allow-list.
+	Namespaces []string
+}
+
+// Datastore is one PBS datastore and its namespaces ("" is the root).
+type Datastore struct {
+	Name string
+	// Up is false while the datastore is in maintenance, unmounted or its
+	// namespaces could not be listed.
+	Up         bool
+	Namespaces []string
+}
+
+// Override is one entry of the config's routes list. Either a storage route
+// (Cluster, Storage, To) or a namespace attribution (PBS, Datastore,
+// Namespace, Cluster).
+type Override struct {
+	Cluster string
+	Storage string
+	// To is a configured PBS target name, "pve" or "ignore".
+	To        string
+	PBS       string
+	Datastore string
+	Namespace string
+}
+
+// Plan is the routing decision for one scrape. It names exactly the
+// listings the collector must fetch, nothing more.
+type Plan struct {
+	Storages     []StorageRoute
+	Repositories []Repository
+	PVEListings  []PVEListing
+	PBSListings  []PBSListing
+	Warnings     []Warning
+}
+
+// StorageRoute is the route of one PVE storage with backup content.
+type StorageRoute struct {
+	ClusterTarget string
+	Cluster       string
+	Storage       string
+	StorageType   string
+	Route         string
+	// Repository is empty for ignored and disabled storages. A node-local
+	// storage has one repository per node; this names the first and
+	// Repositories lists them all.
+	Repository   string
+	Repositories []string
+	// PBSTarget, Datastore and Namespace are set for RoutePBS.
+	PBSTarget string
+	Datastore string
+	Namespace string
+	// MatchedBy says how a pbs storage was matched: "override",
+	// "fingerprint" or "host_port"; empty otherwise.
+	MatchedBy string
+	// Reason explains a fallback, ignore or disable in plain words.
+	Reason string
+}
+
+// Repository is one place recovery points live, with a stable label name.
+type Repository struct {
+	// Name is the repository label: "<pbs>:<ds>[/<ns>]", "<cluster>:<storage>"
+	// or "<cluster>/<node>:<storage>".
+	Name string
+	// Key is the identity used for deduplication: two repositories with the
+	// same key are one place (e.g. two clusters mounting one NFS export, or
+	// a fallback read of a datastore that is also read directly).
+	Key     string
+	Kind    string // KindPBS or KindPVE
+	Target  string // PBS target, or PVE target
+	Cluster string // attributed cluster; "" when none or ambiguous
+	// PBS repositories.
+	Datastore string
+	Namespace string
+	// PVE repositories.
+	Storage string
+	Node    string // "" for shared storages
+}
+
+// PVEListing is one storage content listing to fetch through PVE.
+type PVEListing struct {
+	ClusterTarget string
+	Storage       string
+	// Nodes are candidates in order: the collector lists from the first and
+	// moves to the next when a node is unreachable. Node-local storages have
+	// exactly one.
+	Nodes      []string
+	Repository string
+}
+
+// PBSListing is one namespace to read from a PBS directly.
+type PBSListing struct {
+	PBSTarget  string
+	Datastore  string
+	Namespace  string
+	Repository string
+}
+
+// Warning is something the user should know about the routing or the data.
+type Warning struct {
+	// Kind: "ambiguous_mapping", "unknown_pbs", "pbs_down",
+	// "datastore_missing", "cluster_collision", "permission_suspected".
+	Kind    string
+	Cluster string
+	Storage string
+	Target  string
+	Message string
+}
+
+// GroupSummary is everything the metrics need of one backup group in one
+// repository. It is what the collector caches per PBS group instead of
+// snapshot objects.
+type GroupSummary struct {
+	BackupType string // vm, ct, host
+	BackupID   string
+	// Times are the completed recovery points' times (epoch seconds),
+	// ascending and distinct.
+	Times            []int64
+	LastSize         int64
+	LastVerification string // VerificationOK, VerificationFailed, VerificationNone
+	VerifyFailed     int
+	Protected        int
+	InProgress       bool
+}
+
+// Listings are the fetched results, keyed by repository name.
+type Listings struct {
+	PVE map[string]PVEResult
+	PBS map[string]PBSResult
+}
+
+// PVEResult is a fetched PVE content listing.
+type PVEResult struct {
+	Volumes []proxmox.BackupVolume
+	// Node is the node the listing was read from.
+	Node string
+	Err  error
+}
+
+// PBSResult is a fetched PBS namespace, already summarised per group.
+type PBSResult struct {
+	Groups []GroupSummary
+	Err    error
+}
+
+// Result is the merged, deduplicated view of one scrape.
+type Result struct {
+	Groups []GroupAggregate
+	Guests []GuestAggregate
+	// RepositoryUp is true for every planned repository whose listing
+	// succeeded.
+	RepositoryUp map[string]bool
+	// Duplicates counts records seen (or that a naive reader would see)
+	// through more than one path and counted once, by reason:
+	// "pbs_via_pve", "shared_storage", "same_repository".
+	Duplicates map[string]int
+	Warnings   []Warning
+}
+
+// GroupAggregate is one backup group in one repository.
+type GroupAggregate struct {
+	Repository       string
+	Cluster          string
+	BackupType       string
+	BackupID         string
+	Snapshots        int
+	First            int64 // 0 when no completed recovery point
+	Last             int64
+	LastSize         int64
+	LastVerification string
+	VerifyFailed     int
+	Protected        int
+	InProgress       bool
+	// Orphan is true when the group's cluster is known and its guest is not
+	// in that cluster's inventory (guest deleted).
+	Orphan bool
+}
+
+// GuestAggregate is one PVE guest, merged over every repository of its
+// cluster.
+type GuestAggregate struct {
+	Cluster    string
+	BackupType string // vm, ct
+	BackupID   string
+	Name       string
+	Node       string
+	Template   bool
+	Tags       []string // sorted
+	// Known is false when some repository that could hold the guest's
+	// backups failed to list: Snapshots, Last and LastCopies must then not
+	// be exported ("unknown is never zero").
+	Known      bool
+	Snapshots  int
+	Last       int64 // 0 when none
+	LastCopies int
+	InJob      bool
+	// ExpectedIntervalSeconds is the shortest interval between runs of the
+	// enabled jobs covering the guest; 0 when unknown.
+	ExpectedIntervalSeconds int64
+}
