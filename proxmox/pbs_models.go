@@ -147,3 +147,40 @@ type PBSNodeStatus struct {
 		Fingerprint string `json:"fingerprint"`
 	} `json:"info"`
 }
+
+// DatastoreStatus is GET /admin/datastore/{store}/status[?verbose=1].
+// Counts is only filled with verbose=1 and spans every namespace.
+type DatastoreStatus struct {
+	Total       Int              `json:"total"`
+	Used        Int              `json:"used"`
+	Avail       Int              `json:"avail"`
+	GCStatus    *GCStatus        `json:"gc-status"`
+	Counts      *DatastoreCounts `json:"counts"`
+	BackendType string           `json:"backend-type"`
+}
+
+// DatastoreCounts are the verbose datastore status counts per backup
+// type; a type without groups is null (nil).
+type DatastoreCounts struct {
+	CT    *TypeCounts `json:"ct"`
+	VM    *TypeCounts `json:"vm"`
+	Host  *TypeCounts `json:"host"`
+	Other *TypeCounts `json:"other"`
+}
+
+// TypeCounts counts groups and snapshots of one backup type.
+type TypeCounts struct {
+	Groups    Int `json:"groups"`
+	Snapshots Int `json:"snapshots"`
+}
+
+// PBSCertificateInfo is one row of GET /nodes/localhost/certificates/info.
+type PBSCertificateInfo struct {
+	Filename    string   `json:"filename"`
+	Subject     string   `json:"subject"`
+	SAN         []string `json:"san"`
+	Issuer      string   `json:"issuer"`
+	NotBefore   Int      `json:"notbefore"`
+	NotAfter    Int      `json:"notafter"`
+	Fingerprint string   `json:"fingerprint"`
+}
