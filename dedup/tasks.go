@@ -1,0 +1,198 @@
+package dedup
+
+// This file resolves vzdump task results per guest. A vzdump task for a
+// single guest carries the VMID in its id and its status is that guest's
+// result. A job run covering several guests of a node is one task with an
+// empty id whose status is "job errors" when any guest failed; the
+// per-guest outcome is only in its log (REFERENCE.md §2.9).
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// GuestKey identifies a PVE guest: VMIDs are unique within a cluster only,
+// and vm/100 and ct/100 are different groups.
+type GuestKey struct {
+	Cluster    string
+	BackupType string // vm, ct
+	BackupID   string
+}
+
+// TaskWithLog is one vzdump task and, for multi-guest tasks, its log. Log
+// is nil when the log was not fetched; a finished multi-guest task without
+// its log cannot be resolved and is skipped.
+type TaskWithLog struct {
+	Task proxmox.Task
+	Log  []proxmox.TaskLogLine
+}
+
+// TaskResult is the outcome of the newest finished vzdump task that
+// included a guest.
+type TaskResult struct {
+	UPID      string
+	Node      string
+	StartTime int64
+	EndTime   int64
+	// Success is true when the guest's backup in that task finished: the
+	// task ended OK or with WARNINGS (single guest), or the log has the
+	// guest's "Finished Backup" line (multi-guest).
+	Success bool
+	// Status is the task's status text (for multi-guest tasks the whole
+	// task's, e.g. "job errors").
+	Status string
+	// Message is the failure reason from the log, when there is one.
+	Message string
+}
+
+// NeedsLog reports whether the task's result per guest can only be read
+// from its log: a finished vzdump task with an empty id. The collector
+// fetches (and caches: finished logs never change) exactly those logs.
+func NeedsLog(t proxmox.Task) bool {
+	return t.Type == "vzdump" && strings.TrimSpace(t.ID) == "" && taskFinished(t)
+}
+
+func taskFinished(t proxmox.Task) bool {
+	if t.EndTime <= 0 {
+		return false
+	}
+	c, _, err := ClassifyTaskStatus(t.Status)
+	return err == nil && c != TaskRunning
+}
+
+// taskTimes returns start and end of a task, the start read from its UPID
+// when the row lacks it.
+func taskTimes(t proxmox.Task) (start, end int64) {
+	start, end = int64(t.StartTime), int64(t.EndTime)
+	if start == 0 {
+		if u, err := ParseUPID(t.UPID); err == nil {
+			start = u.StartTime
+		}
+	}
+	return start, end
+}
+
+// GuestTaskResults returns, for every guest of the cluster that a
+// finished vzdump task included, the result of the newest such task (by
+// end time, then start time, then UPID for a stable order). Running tasks
+// are ignored. The backup type comes from the log's "(qemu|lxc)" or else
+// from the inventory; a VMID found in neither is skipped (no guest to
+// attach it to). Tasks listed twice (cluster and node task lists) count
+// once.
+func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []TaskWithLog) map[GuestKey]TaskResult {
+	inventory := map[string]string{} // vmid -> backup type
+	for _, g := range guests {
+		if bt := BackupTypeOfGuest(g.Type); bt != "" {
+			inventory[normalizeVMID(guestID(g))] = bt
+		}
+	}
+	// Deterministic processing order: oldest first, so newer overwrite.
+	sorted := make([]TaskWithLog, 0, len(tasks))
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		if t.Task.Type != "vzdump" || !taskFinished(t.Task) {
+			continue
+		}
+		if t.Task.UPID != "" {
+			if seen[t.Task.UPID] {
+				continue
+			}
+			seen[t.Task.UPID] = true
+		}
+		sorted = append(sorted, t)
+	}
+	sort.SliceStable(sorted, func(a, b int) bool {
+		sa, ea := taskTimes(sorted[a].Task)
+		sb, eb := taskTimes(sorted[b].Task)
+		if ea != eb {
+			return ea < eb
+		}
+		if sa != sb {
+			return sa < sb
+		}
+		return sorted[a].Task.UPID < sorted[b].Task.UPID
+	})
+
+	out := map[GuestKey]TaskResult{}
+	for _, t := range sorted {
+		start, end := taskTimes(t.Task)
+		base := TaskResult{UPID: t.Task.UPID, Node: t.Task.Node, StartTime: start, EndTime: end, Status: t.Task.Status}
+		if id := normalizeVMID(t.Task.ID); id != "" {
+			bt := ""
+			for _, l := range t.Log {
+				if ev, err := ParseTaskLogLine(l.T); err == nil && ev.Kind == LogStart && normalizeVMID(ev.VMID) == id {
+					bt = BackupTypeOfGuest(ev.GuestType)
+				}
+			}
+			if bt == "" {
+				bt = inventory[id]
+			}
+			if bt == "" {
+				continue
+			}
+			r := base
+			r.Success = TaskSucceeded(t.Task.Status)
+			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
+			continue
+		}
+		if t.Log == nil {
+			continue
+		}
+		for id, o := range resolveLog(t.Log) {
+			bt := BackupTypeOfGuest(o.guestType)
+			if bt == "" {
+				bt = inventory[id]
+			}
+			if bt == "" {
+				continue
+			}
+			r := base
+			r.Success = o.finished && !o.failed
+			r.Message = o.message
+			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
+		}
+	}
+	return out
+}
+
+type guestOutcome struct {
+	guestType string
+	finished  bool
+	failed    bool
+	message   string
+}
+
+// resolveLog reads a finished multi-guest task log. A guest that started
+// but has neither a Finished nor an ERROR line did not complete (the task
+// was aborted) and counts as failed; a guest with only an ERROR line (a
+// VMID that no longer exists) failed.
+func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
+	ordered := append([]proxmox.TaskLogLine(nil), lines...)
+	sort.SliceStable(ordered, func(a, b int) bool { return ordered[a].N < ordered[b].N })
+	out := map[string]*guestOutcome{}
+	for _, l := range ordered {
+		ev, err := ParseTaskLogLine(l.T)
+		if err != nil {
+			continue
+		}
+		id := normalizeVMID(ev.VMID)
+		o := out[id]
+		if o == nil {
+			o = &guestOutcome{}
+			out[id] = o
+		}
+		switch ev.Kind {
+		case LogStart:
+			o.guestType = ev.GuestType
+			o.finished, o.failed, o.message = false, false, ""
+		case LogFinish:
+			o.finished = true
+		case LogFail:
+			o.failed = true
+			o.message = ev.Message
+		}
+	}
+	return out
+}
