@@ -48,11 +48,15 @@ type Cluster struct {
 	Name string
 	// Up is false when the inventory could not be read; nothing of the
 	// cluster is planned then and its guests are unknown.
-	Up           bool
-	Nodes        []proxmox.Node
-	Guests       []proxmox.ClusterResource // rows of type qemu and lxc
-	Storages     []proxmox.StorageConfig
-	NodeStorages map[string][]proxmox.NodeStorage // by node; may be nil
+	Up       bool
+	Nodes    []proxmox.Node
+	Guests   []proxmox.ClusterResource // rows of type qemu and lxc
+	Storages []proxmox.StorageConfig
+	// NodeStorages are the rows of GET /nodes/{node}/storage by node; may
+	// be nil. A node missing from the map (or with a nil slice) is unknown
+	// and the storage config decides; a node with a non-nil slice that
+	// lacks a storage, or lists it with enabled=0, does not have it.
+	NodeStorages map[string][]proxmox.NodeStorage
 	Jobs         []proxmox.BackupJob
 }
 
@@ -104,6 +108,40 @@ type Plan struct {
 	PVEListings  []PVEListing
 	PBSListings  []PBSListing
 	Warnings     []Warning
+	// Suppressed lists every path a naive reader would also take and this
+	// plan does not (a pbs storage read through PVE next to the PBS, a
+	// shared storage on its other nodes, a second storage or PBS target
+	// for the same repository). Merge counts the records each would have
+	// repeated into Result.Duplicates.
+	Suppressed []SuppressedPath
+}
+
+// Reasons a path is suppressed, the reason label of
+// proxmox_backup_duplicates_suppressed.
+const (
+	DuplicatePBSViaPVE      = "pbs_via_pve"
+	DuplicateSharedStorage  = "shared_storage"
+	DuplicateSameRepository = "same_repository"
+)
+
+// SuppressedPath is one read the plan leaves out because another read
+// already covers its recovery points.
+type SuppressedPath struct {
+	Reason string
+	// Repository names the planned repository that holds the records.
+	Repository string
+	// The PVE path left out (Node is set for one node of a shared storage).
+	Cluster string
+	Storage string
+	Node    string
+	// The PBS path left out (a second configured target for one server).
+	PBSTarget string
+	Datastore string
+	Namespace string
+	// PVEView is true when the path reads through PVE's content API, which
+	// shows only vm and ct groups with numeric ids.
+	PVEView bool
+	Detail  string
 }
 
 // StorageRoute is the route of one PVE storage with backup content.
@@ -122,8 +160,9 @@ type StorageRoute struct {
 	PBSTarget string
 	Datastore string
 	Namespace string
-	// MatchedBy says how a pbs storage was matched: "override",
-	// "fingerprint" or "host_port"; empty otherwise.
+	// MatchedBy says how a pbs storage was matched to a configured PBS:
+	// "override", "fingerprint" or "host_port" (also set when the match
+	// then fell back, e.g. because the PBS is down); empty otherwise.
 	MatchedBy string
 	// Reason explains a fallback, ignore or disable in plain words.
 	Reason string
@@ -147,6 +186,17 @@ type Repository struct {
 	// PVE repositories.
 	Storage string
 	Node    string // "" for shared storages
+	// StorageType is the PVE storage type of a PVE repository ("pbs" for a
+	// pbs storage read through PVE).
+	StorageType string
+	// Clusters are the clusters whose storages reach the repository, plus
+	// a cluster a config route attributes it to, sorted. Their guests
+	// count its recovery points, and a failed read makes them unknown.
+	Clusters []string
+	// Unreadable, when set, says why the repository cannot be read this
+	// scrape (its node is offline, no online node has the storage). It has
+	// no listing and is down.
+	Unreadable string
 }
 
 // PVEListing is one storage content listing to fetch through PVE.
@@ -170,14 +220,53 @@ type PBSListing struct {
 
 // Warning is something the user should know about the routing or the data.
 type Warning struct {
-	// Kind: "ambiguous_mapping", "unknown_pbs", "pbs_down",
-	// "datastore_missing", "cluster_collision", "permission_suspected".
+	// Kind is one of the Warn* constants.
 	Kind    string
 	Cluster string
 	Storage string
 	Target  string
 	Message string
 }
+
+// Warning kinds.
+const (
+	// WarnAmbiguousMapping: a pbs storage matches several configured PBS,
+	// or two configured PBS targets are one server.
+	WarnAmbiguousMapping = "ambiguous_mapping"
+	// WarnUnknownPBS: a pbs storage matches no configured PBS.
+	WarnUnknownPBS = "unknown_pbs"
+	// WarnPBSDown: the matched PBS could not be read this scrape.
+	WarnPBSDown = "pbs_down"
+	// WarnDatastoreMissing: the matched PBS has no such datastore.
+	WarnDatastoreMissing = "datastore_missing"
+	// WarnDatastoreDown: the datastore is in maintenance, unmounted or its
+	// namespaces could not be listed.
+	WarnDatastoreDown = "datastore_down"
+	// WarnNamespaceMissing: the datastore has no such namespace, or the
+	// PBS's namespaces allow-list leaves it out.
+	WarnNamespaceMissing = "namespace_missing"
+	// WarnClusterCollision: storages of two clusters reach one repository;
+	// its groups get cluster="" (VMIDs may collide).
+	WarnClusterCollision = "cluster_collision"
+	// WarnPermissionSuspected: a listing came back empty where backups are
+	// expected (PVE hides volumes the token may not see).
+	WarnPermissionSuspected = "permission_suspected"
+	// WarnOverrideConflict: config routes contradict each other or the
+	// storage mapping; what was applied is in the message.
+	WarnOverrideConflict = "override_conflict"
+	// WarnScheduleUnparsable: a backup job's schedule could not be parsed,
+	// so its guests have no expected interval.
+	WarnScheduleUnparsable = "schedule_unparsable"
+	// WarnRepositoryUnreadable: a planned repository cannot be read this
+	// scrape (node offline); its cluster's guests are unknown.
+	WarnRepositoryUnreadable = "repository_unreadable"
+	// WarnBadFingerprint: a fingerprint in storage.cfg or seen on a PBS is
+	// not 32 bytes of hex and was ignored.
+	WarnBadFingerprint = "bad_fingerprint"
+	// WarnNameClash: two repositories would get the same name; the second
+	// got a suffix.
+	WarnNameClash = "name_clash"
+)
 
 // GroupSummary is everything the metrics need of one backup group in one
 // repository. It is what the collector caches per PBS group instead of
