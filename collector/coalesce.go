@@ -1,0 +1,59 @@
+package collector
+
+import (
+	"context"
+	"sync"
+)
+
+// coalescer makes concurrent scrapes share one upstream fetch: while a fetch
+// is in flight, every further scrape waits for its result instead of
+// starting another. Nothing is cached beyond the in-flight window, so every
+// scrape that starts after a fetch finished sees fresh data.
+type coalescer[T any] struct {
+	mu     sync.Mutex
+	flight *flight[T]
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+}
+
+// do returns the result of the fetch in flight, or starts fn when none is.
+// fn runs detached from the caller's cancellation (a Prometheus that hangs
+// up must not abort the fetch other scrapes wait for) but keeps the first
+// caller's deadline, so it never runs past the scrape timeout. shared is
+// true when the caller joined another caller's fetch. A caller whose own
+// context ends before the fetch does gets ok=false.
+func (c *coalescer[T]) do(ctx context.Context, fn func(context.Context) T) (val T, shared, ok bool) {
+	c.mu.Lock()
+	f := c.flight
+	if f == nil {
+		f = &flight[T]{done: make(chan struct{})}
+		c.flight = f
+		c.mu.Unlock()
+		fctx := context.WithoutCancel(ctx)
+		cancel := context.CancelFunc(func() {})
+		if dl, has := ctx.Deadline(); has {
+			fctx, cancel = context.WithDeadline(fctx, dl)
+		}
+		go func() {
+			defer cancel()
+			f.val = fn(fctx)
+			c.mu.Lock()
+			c.flight = nil
+			c.mu.Unlock()
+			close(f.done)
+		}()
+	} else {
+		shared = true
+		c.mu.Unlock()
+	}
+	select {
+	case <-f.done:
+		return f.val, shared, true
+	case <-ctx.Done():
+		var zero T
+		return zero, shared, false
+	}
+}

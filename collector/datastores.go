@@ -1,0 +1,59 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+)
+
+// emitDatastores exports PBS datastore capacity, health and job state.
+// One bad datastore never hides the others; a PBS that is down exports
+// none of this (its target_up says why).
+func emitDatastores(ch chan<- prometheus.Metric, res *scrapeResult, now time.Time) {
+	for _, pd := range res.pbs {
+		if !pd.up {
+			continue
+		}
+		name := pd.t.name
+		for _, ds := range pd.datastores {
+			_, down := pd.dsDown[ds.Store]
+			gauge(ch, descs.datastoreUp, boolFloat(!down), name, ds.Store)
+			u, ok := pd.usage[ds.Store]
+			if !ok || u.Total == nil {
+				continue
+			}
+			gauge(ch, descs.datastoreSize, float64(*u.Total), name, ds.Store)
+			if u.Used != nil {
+				gauge(ch, descs.datastoreUsed, float64(*u.Used), name, ds.Store)
+			}
+			if u.Avail != nil {
+				gauge(ch, descs.datastoreAvailable, float64(*u.Avail), name, ds.Store)
+			}
+			// PBS says 0 for flat usage and a past date for shrinking
+			// usage: neither is a date the datastore will be full.
+			if u.EstimatedFullDate != nil && int64(*u.EstimatedFullDate) > now.Unix() {
+				gauge(ch, descs.datastoreFull, float64(*u.EstimatedFullDate), name, ds.Store)
+			}
+		}
+		seen := map[[3]string]bool{}
+		for _, j := range pd.jobs {
+			k := [3]string{j.Datastore, j.Type, j.ID}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			l := []string{name, j.Datastore, j.Type, j.ID}
+			if j.LastEnd > 0 {
+				gauge(ch, descs.pbsJobLastRun, float64(j.LastEnd), l...)
+				if j.LastState != "" {
+					gauge(ch, descs.pbsJobLastSuccess, boolFloat(dedup.TaskSucceeded(j.LastState)), l...)
+				}
+			}
+			if j.NextRun > 0 {
+				gauge(ch, descs.pbsJobNextRun, float64(j.NextRun), l...)
+			}
+		}
+	}
+}

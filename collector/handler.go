@@ -1,0 +1,85 @@
+package collector
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ScrapeTimeout returns the deadline budget of a scrape request: Prometheus'
+// X-Prometheus-Scrape-Timeout-Seconds minus offset (so the answer is sent
+// before Prometheus gives up), else def. An offset larger than the timeout
+// is ignored rather than leaving no time at all.
+func ScrapeTimeout(r *http.Request, offset, def time.Duration) time.Duration {
+	h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
+	if h == "" {
+		return def
+	}
+	secs, err := strconv.ParseFloat(h, 64)
+	if err != nil || secs <= 0 {
+		return def
+	}
+	timeout := time.Duration(secs * float64(time.Second))
+	if timeout-offset > 0 {
+		return timeout - offset
+	}
+	return timeout
+}
+
+// WithTimeoutFromRequest derives the scrape's context from the request: it
+// ends when the client hangs up or the scrape deadline passes.
+func WithTimeoutFromRequest(r *http.Request, offset, def time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), ScrapeTimeout(r, offset, def))
+}
+
+// Handler serves /metrics: per request, the collector is bound to the
+// request's deadline and gathered together with base (the exporter's own
+// process, Go and build info metrics). Like node_exporter, a registry is
+// built per request; it is cheap next to a scrape.
+func (c *Collector) Handler(base prometheus.Gatherer, opts promhttp.HandlerOpts) http.Handler {
+	if opts.ErrorLog == nil {
+		opts.ErrorLog = slogErrorLog{c}
+	}
+	// One broken series must not cost every other one.
+	opts.ErrorHandling = promhttp.ContinueOnError
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := WithTimeoutFromRequest(r, c.opts.TimeoutOffset, c.opts.DefaultTimeout)
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(c.Bind(ctx)); err != nil {
+			http.Error(w, "cannot register collector: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		gatherers := prometheus.Gatherers{reg}
+		if base != nil {
+			gatherers = append(prometheus.Gatherers{base}, reg)
+		}
+		promhttp.HandlerFor(gatherers, opts).ServeHTTP(w, r)
+	})
+}
+
+// slogErrorLog adapts promhttp's error log to slog.
+type slogErrorLog struct{ c *Collector }
+
+func (l slogErrorLog) Println(v ...any) {
+	l.c.logger.Error("serving metrics", "err", stringify(v))
+}
+
+func stringify(v []any) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += " "
+		}
+		if e, ok := x.(error); ok {
+			s += e.Error()
+		} else if str, ok := x.(string); ok {
+			s += str
+		}
+	}
+	return s
+}

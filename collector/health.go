@@ -1,0 +1,216 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// Error reasons of target_errors_total. They are the client's error classes;
+// listed here so the counter's label values are known before any failure.
+var errorReasons = []string{"auth", "permission", "tls", "timeout", "unreachable", "bad_response", "not_found"}
+
+// Failure is one failed part of a scrape: a request (or a tell-tale result,
+// such as an empty listing hidden by missing privileges) to one target.
+// Message comes from the client's error, which never holds a secret.
+type Failure struct {
+	Target   string `json:"target"`
+	Kind     string `json:"kind"`
+	Endpoint string `json:"endpoint"`
+	// Part is what the failure takes down: "target", "node pve2",
+	// "datastore store1", "storage nfs", "repository x".
+	Part    string `json:"part"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	Hint    string `json:"hint"`
+}
+
+// key identifies a failure across scrapes, so it is logged once when it
+// starts and once when it clears instead of on every scrape.
+func (f Failure) key() string {
+	return f.Target + "\x00" + f.Kind + "\x00" + f.Endpoint + "\x00" + f.Reason
+}
+
+// targetRun records what happened to one target during one scrape.
+type targetRun struct {
+	name string
+	kind string
+	// requests counts the client's requests at the start, to report the
+	// difference.
+	requestsBefore uint64
+	start          time.Time
+	lim            *limiter
+	// lastEnd is when the target's last request ended (Unix nanoseconds).
+	lastEnd atomic.Int64
+
+	mu       sync.Mutex
+	failures []Failure
+	// warnings are failures that do not take the target down (a suspected
+	// permission problem: every request succeeded, the data is doubtful).
+	warnings []Failure
+
+	// Set once the scrape of the target is over.
+	version  string
+	cluster  string
+	duration time.Duration
+	requests uint64
+}
+
+// up reports whether every request to the target succeeded.
+func (t *targetRun) up() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.failures) == 0
+}
+
+// fail records a failed request. fingerprint is the certificate fingerprint
+// the client saw, used in the TLS hint; "" when unknown.
+func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) Failure {
+	reason := reasonOf(err)
+	f := Failure{
+		Target:   t.name,
+		Kind:     t.kind,
+		Endpoint: endpoint,
+		Part:     part,
+		Reason:   reason,
+		Message:  errorMessage(err),
+		Hint:     hintFor(t.kind, reason, endpoint, err, fingerprint),
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Once the deadline has passed every further call fails the same way:
+	// one timeout per target says it all.
+	if reason == "timeout" {
+		for _, old := range t.failures {
+			if old.Reason == "timeout" {
+				return f
+			}
+		}
+	}
+	t.failures = append(t.failures, f)
+	return f
+}
+
+// warn records a problem found in a successful answer.
+func (t *targetRun) warn(f Failure) {
+	f.Target, f.Kind = t.name, t.kind
+	t.mu.Lock()
+	t.warnings = append(t.warnings, f)
+	t.mu.Unlock()
+}
+
+func (t *targetRun) snapshotFailures() (failures, warnings []Failure) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	failures = append([]Failure(nil), t.failures...)
+	warnings = append([]Failure(nil), t.warnings...)
+	sortFailures(failures)
+	sortFailures(warnings)
+	return failures, warnings
+}
+
+func sortFailures(fs []Failure) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Endpoint != fs[j].Endpoint {
+			return fs[i].Endpoint < fs[j].Endpoint
+		}
+		return fs[i].Reason < fs[j].Reason
+	})
+}
+
+// reasonOf maps an error to a target_errors_total reason. A deadline that
+// passed while waiting for a free request slot is a timeout too.
+func reasonOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return "timeout"
+	}
+	if c := string(proxmox.ClassOf(err)); c != "" {
+		return c
+	}
+	return "bad_response"
+}
+
+// errorMessage is the error's text without anything that could carry a
+// secret: the client's errors never do, and we add nothing else.
+func errorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer before the scrape deadline"
+	}
+	return err.Error()
+}
+
+// hintFor tells the user what to do about a failure, in the words an admin
+// looks for: which privilege, which format, which fingerprint.
+func hintFor(kind, reason, endpoint string, err error, fingerprint string) string {
+	var pe *proxmox.Error
+	status := 0
+	if errors.As(err, &pe) {
+		status = pe.Status
+	}
+	switch reason {
+	case "auth":
+		if kind == "pbs" {
+			return "PBS rejected the token: token_id must be user@realm!tokenname (e.g. exporter@pbs!monitoring) and token_secret its UUID secret; check that the token exists and has not expired"
+		}
+		return "PVE rejected the token: token_id must be user@realm!tokenname (e.g. exporter@pve!monitoring) and token_secret its UUID secret; check that the token exists and has not expired"
+	case "permission":
+		return permissionHint(kind, endpoint)
+	case "tls":
+		if fingerprint != "" {
+			return fmt.Sprintf("TLS verification failed; the server presented a certificate with SHA-256 fingerprint %s: pin it with tls.fingerprint if that is your server, or set tls.ca_file", fingerprint)
+		}
+		return "TLS verification failed: pin the server's certificate with tls.fingerprint (openssl x509 -noout -fingerprint -sha256) or set tls.ca_file"
+	case "timeout":
+		return "no answer before the scrape deadline: raise scrape_timeout in Prometheus, check the source's load, or switch off expensive collector groups"
+	case "unreachable":
+		if status >= 595 && status <= 599 {
+			return "PVE could not reach the cluster node that serves this call (HTTP 59x): the node is probably down or offline"
+		}
+		if kind == "pbs" {
+			return "cannot connect: check the URL and port (PBS listens on 8007), DNS and firewalls"
+		}
+		return "cannot connect: check the URLs and port (PVE listens on 8006), DNS and firewalls; list several cluster nodes in urls for failover"
+	case "not_found":
+		return "the object no longer exists (deleted between two calls) or the API path is not supported by this version"
+	case "bad_response":
+		if status >= 500 {
+			return "the server reported an internal error; its message says why (datastore unmounted, storage offline, ...)"
+		}
+		return "the answer could not be read (malformed, truncated or too large); check a proxy in between and the server's logs"
+	}
+	return ""
+}
+
+func permissionHint(kind, endpoint string) string {
+	if kind == "pbs" {
+		switch {
+		case strings.Contains(endpoint, "tasks"), strings.Contains(endpoint, "status"):
+			return "the PBS token lacks Sys.Audit: proxmox-backup-manager acl update / Audit --auth-id <token>"
+		default:
+			return "the PBS token lacks Datastore.Audit: proxmox-backup-manager acl update /datastore DatastoreAudit --auth-id <token> (without it a token sees only the groups it owns)"
+		}
+	}
+	switch {
+	case strings.Contains(endpoint, "content"):
+		return "the PVE token may not list backup volumes: it needs Datastore.Allocate on the storage, or Datastore.AllocateSpace plus VM.Backup on the guests (PVEAuditor alone gets an empty list)"
+	case strings.Contains(endpoint, "backup"), strings.Contains(endpoint, "cluster/status"):
+		return "the PVE token lacks Sys.Audit on /: pveum acl modify / --tokens <token> --roles PVEAuditor"
+	case strings.Contains(endpoint, "tasks"):
+		return "the PVE token lacks Sys.Audit on the node: without it only the token's own tasks are listed"
+	default:
+		return "the PVE token lacks a privilege for this call: grant PVEAuditor on / to the token (pveum acl modify / --tokens <token> --roles PVEAuditor)"
+	}
+}

@@ -1,0 +1,250 @@
+package collector
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// DefaultMaxCachedGroups bounds the PBS group cache. A group costs about
+// 200 bytes plus 8 bytes per recovery point, so the default stays well
+// under 100 MiB even for large estates. Groups beyond the bound are still
+// exported, they are just read again on every scrape.
+const DefaultMaxCachedGroups = 200000
+
+// pbsCache implements groups-first incremental PBS reads (issue 5). Per
+// namespace it reads the cheap groups listing on every scrape and fetches a
+// group's snapshot listing (filtered by backup type and id) only when:
+//   - the group is new, or its backup-count or last-backup changed;
+//   - it held an in-progress snapshot at the last read (it will finish);
+//   - its cached details are older than the refresh interval, because
+//     verification states change without a new backup. The interval is
+//     shortened per group by a deterministic jitter so groups read together
+//     on a cold start do not all expire on the same scrape.
+//
+// Only dedup.GroupSummary is kept per group, never snapshot objects. Groups
+// that disappear upstream are dropped on the next read of their namespace.
+// A namespace whose groups call fails returns the error: its repository is
+// down for that scrape and no cached data is passed off as fresh.
+type pbsCache struct {
+	refresh   time.Duration
+	maxGroups int
+
+	mu         sync.Mutex
+	namespaces map[nsKey]map[groupKey]*cachedGroup
+	groups     int // total cached groups, for the bound
+}
+
+type nsKey struct{ target, datastore, namespace string }
+
+type groupKey struct{ backupType, backupID string }
+
+type cachedGroup struct {
+	count     int64
+	last      int64
+	fetchedAt time.Time
+	summary   dedup.GroupSummary
+}
+
+// pbsGroupAPI is what the cache needs of a PBS client.
+type pbsGroupAPI interface {
+	Groups(ctx context.Context, store, ns string) ([]proxmox.BackupGroup, error)
+	Snapshots(ctx context.Context, store, ns, backupType, backupID string) ([]proxmox.Snapshot, error)
+}
+
+func newPBSCache(refresh time.Duration, maxGroups int) *pbsCache {
+	if maxGroups <= 0 {
+		maxGroups = DefaultMaxCachedGroups
+	}
+	return &pbsCache{refresh: refresh, maxGroups: maxGroups, namespaces: map[nsKey]map[groupKey]*cachedGroup{}}
+}
+
+// cacheStats reports what one namespace read cost, for tests and /status.
+type cacheStats struct {
+	Groups  int // groups in the listing
+	Fetched int // snapshot listings fetched
+}
+
+// read returns the summaries of every group of one namespace. run bounds
+// the requests (the target's limiter); endpoint failures are returned with
+// the endpoint that failed.
+func (c *pbsCache) read(ctx context.Context, api pbsGroupAPI, run func(func() error) error,
+	target, datastore, namespace string, now time.Time) ([]dedup.GroupSummary, cacheStats, string, error) {
+	key := nsKey{target, datastore, namespace}
+	var groups []proxmox.BackupGroup
+	if err := run(func() (err error) {
+		groups, err = api.Groups(ctx, datastore, namespace)
+		return err
+	}); err != nil {
+		return nil, cacheStats{}, "groups " + datastore + nsSuffix(namespace), err
+	}
+	stats := cacheStats{Groups: len(groups)}
+
+	c.mu.Lock()
+	old := c.namespaces[key]
+	c.mu.Unlock()
+
+	type job struct {
+		idx int
+		g   proxmox.BackupGroup
+	}
+	out := make([]dedup.GroupSummary, len(groups))
+	present := make([]bool, len(groups))
+	fresh := make(map[groupKey]*cachedGroup, len(groups))
+	var todo []job
+	for i, g := range groups {
+		k := groupKey{g.BackupType, string(g.BackupID)}
+		if e, ok := old[k]; ok && c.valid(e, key, k, g, now) {
+			out[i] = e.summary
+			present[i] = true
+			fresh[k] = e
+			continue
+		}
+		todo = append(todo, job{i, g})
+	}
+
+	// Fetch changed groups concurrently; the limiter bounds them.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		failedAt string
+	)
+	for _, j := range todo {
+		wg.Add(1)
+		go func(j job) {
+			defer wg.Done()
+			var snaps []proxmox.Snapshot
+			err := run(func() (err error) {
+				snaps, err = api.Snapshots(ctx, datastore, namespace, j.g.BackupType, string(j.g.BackupID))
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					failedAt = "snapshots " + datastore + nsSuffix(namespace) + " " + j.g.BackupType + "/" + string(j.g.BackupID)
+				}
+				return
+			}
+			s, ok := summaryOf(snaps, j.g.BackupType, string(j.g.BackupID))
+			if !ok {
+				return // pruned away between the two calls
+			}
+			out[j.idx] = s
+			present[j.idx] = true
+			fresh[groupKey{j.g.BackupType, string(j.g.BackupID)}] = &cachedGroup{
+				count: int64(j.g.BackupCount), last: int64(j.g.LastBackup), fetchedAt: now, summary: s,
+			}
+		}(j)
+	}
+	wg.Wait()
+	stats.Fetched = len(todo)
+
+	// Store what we read even when one group failed: the next scrape then
+	// refetches only what is still missing. The failed scrape itself
+	// reports the repository down.
+	c.mu.Lock()
+	c.groups -= len(old)
+	if c.groups+len(fresh) > c.maxGroups {
+		// Over the bound: keep this namespace uncached rather than evict
+		// others at random; a warm cache for most beats churn for all.
+		delete(c.namespaces, key)
+	} else {
+		c.namespaces[key] = fresh
+		c.groups += len(fresh)
+	}
+	c.mu.Unlock()
+
+	if firstErr != nil {
+		return nil, stats, failedAt, firstErr
+	}
+	kept := out[:0]
+	for i, s := range out {
+		if present[i] {
+			kept = append(kept, s)
+		}
+	}
+	return kept, stats, "", nil
+}
+
+// summaryOf summarises one group's snapshots; ok is false when the listing
+// holds none of the group (it was pruned after the groups call).
+func summaryOf(snaps []proxmox.Snapshot, backupType, backupID string) (dedup.GroupSummary, bool) {
+	for _, s := range dedup.SummarizeSnapshots(snaps) {
+		if s.BackupType == backupType && s.BackupID == backupID {
+			return s, true
+		}
+	}
+	return dedup.GroupSummary{}, false
+}
+
+// valid reports whether a cached group can be reused for this scrape.
+func (c *pbsCache) valid(e *cachedGroup, ns nsKey, k groupKey, g proxmox.BackupGroup, now time.Time) bool {
+	if e.count != int64(g.BackupCount) || e.last != int64(g.LastBackup) || e.summary.InProgress {
+		return false
+	}
+	return now.Sub(e.fetchedAt) < c.ttl(ns, k)
+}
+
+// ttl is the refresh interval shortened by a per-group jitter of up to
+// half of it, derived from a hash of the group's key: deterministic (tests
+// can predict it, restarts keep it) and spread evenly.
+func (c *pbsCache) ttl(ns nsKey, k groupKey) time.Duration {
+	if c.refresh <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	for _, s := range []string{ns.target, ns.datastore, ns.namespace, k.backupType, k.backupID} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	frac := float64(h.Sum64()%10000) / 10000 // [0,1)
+	return c.refresh - time.Duration(frac*float64(c.refresh)/2)
+}
+
+// retain drops every namespace of the given targets that is not in keep.
+// Called after a scrape with the namespaces the plan named, for targets
+// whose inventory was read (so an offline PBS keeps its cache for when it
+// comes back, while deleted namespaces and datastores are forgotten).
+func (c *pbsCache) retain(targets map[string]bool, keep map[nsKey]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, groups := range c.namespaces {
+		if targets[k.target] && !keep[k] {
+			c.groups -= len(groups)
+			delete(c.namespaces, k)
+		}
+	}
+}
+
+// dropTarget forgets a target entirely (removed or changed by a reload).
+func (c *pbsCache) dropTarget(target string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, groups := range c.namespaces {
+		if k.target == target {
+			c.groups -= len(groups)
+			delete(c.namespaces, k)
+		}
+	}
+}
+
+// size returns the number of cached groups.
+func (c *pbsCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.groups
+}
+
+func nsSuffix(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return "/" + ns
+}

@@ -1,0 +1,253 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// fakeGroups is a PBS namespace for the cache tests: snapshots per group,
+// and a log of the snapshot listings asked for.
+type fakeGroups struct {
+	mu        sync.Mutex
+	snaps     map[groupKey][]proxmox.Snapshot
+	groupsErr error
+	calls     []string // "type/id", or "*" for an unfiltered listing
+}
+
+func (f *fakeGroups) Groups(_ context.Context, _, _ string) ([]proxmox.BackupGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.groupsErr != nil {
+		return nil, f.groupsErr
+	}
+	var out []proxmox.BackupGroup
+	for k, ss := range f.snaps {
+		var last int64
+		for _, s := range ss {
+			if s.Size != nil && int64(s.BackupTime) > last {
+				last = int64(s.BackupTime)
+			}
+		}
+		out = append(out, proxmox.BackupGroup{BackupType: k.backupType, BackupID: proxmox.String(k.backupID),
+			BackupCount: proxmox.Int(len(ss)), LastBackup: proxmox.Int(last)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].BackupID < out[j].BackupID })
+	return out, nil
+}
+
+func (f *fakeGroups) Snapshots(_ context.Context, _, _, typ, id string) ([]proxmox.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if typ == "" {
+		f.calls = append(f.calls, "*")
+		var all []proxmox.Snapshot
+		for _, ss := range f.snaps {
+			all = append(all, ss...)
+		}
+		return all, nil
+	}
+	f.calls = append(f.calls, typ+"/"+id)
+	return append([]proxmox.Snapshot(nil), f.snaps[groupKey{typ, id}]...), nil
+}
+
+func (f *fakeGroups) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	sort.Strings(c)
+	return c
+}
+
+func snap(typ, id string, t int64, verify string) proxmox.Snapshot {
+	size := proxmox.Int(1000 + t%7)
+	s := proxmox.Snapshot{BackupType: typ, BackupID: proxmox.String(id), BackupTime: proxmox.Int(t), Size: &size}
+	if verify != "" {
+		s.Verification = &proxmox.Verification{State: verify}
+	}
+	return s
+}
+
+func direct(fn func() error) error { return fn() }
+
+// TestPBSCacheIncremental walks a group through the changes issue 5 names
+// and checks both what is fetched and what is returned.
+func TestPBSCacheIncremental(t *testing.T) {
+	const refresh = time.Hour
+	f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{
+		{"vm", "100"}: {snap("vm", "100", 1000, "ok"), snap("vm", "100", 2000, "ok")},
+		{"ct", "101"}: {snap("ct", "101", 1500, "")},
+	}}
+	c := newPBSCache(refresh, 0)
+	t0 := time.Unix(1_700_000_000, 0)
+	read := func(now time.Time) map[string]dedup.GroupSummary {
+		t.Helper()
+		got, _, _, err := c.read(context.Background(), f, direct, "pbs1", "store1", "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]dedup.GroupSummary{}
+		for _, g := range got {
+			out[g.BackupType+"/"+g.BackupID] = g
+		}
+		return out
+	}
+	expectCalls := func(step string, want ...string) {
+		t.Helper()
+		got := f.takeCalls()
+		sort.Strings(want)
+		if len(got) != len(want) {
+			t.Fatalf("%s: snapshot listings %v, want %v", step, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: snapshot listings %v, want %v", step, got, want)
+			}
+		}
+	}
+
+	g := read(t0)
+	expectCalls("cold", "ct/101", "vm/100")
+	if n := len(g["vm/100"].Times); n != 2 {
+		t.Fatalf("cold: vm/100 has %d points, want 2", n)
+	}
+
+	g = read(t0.Add(time.Minute))
+	expectCalls("warm")
+	if len(g) != 2 || g["vm/100"].LastVerification != dedup.VerificationOK {
+		t.Fatalf("warm: got %+v", g)
+	}
+
+	// New backup of vm/100: only that group is refetched.
+	f.mu.Lock()
+	f.snaps[groupKey{"vm", "100"}] = append(f.snaps[groupKey{"vm", "100"}], snap("vm", "100", 3000, ""))
+	f.mu.Unlock()
+	g = read(t0.Add(2 * time.Minute))
+	expectCalls("new backup", "vm/100")
+	if n := len(g["vm/100"].Times); n != 3 || g["vm/100"].LastVerification != dedup.VerificationNone {
+		t.Fatalf("new backup: got %+v", g["vm/100"])
+	}
+
+	// Pruned backup (count changes, last stays).
+	f.mu.Lock()
+	f.snaps[groupKey{"vm", "100"}] = f.snaps[groupKey{"vm", "100"}][1:]
+	f.mu.Unlock()
+	g = read(t0.Add(3 * time.Minute))
+	expectCalls("pruned", "vm/100")
+	if n := len(g["vm/100"].Times); n != 2 || g["vm/100"].Times[0] != 2000 {
+		t.Fatalf("pruned: got %+v", g["vm/100"])
+	}
+
+	// Verification flips without a new backup: invisible until the TTL,
+	// seen after it.
+	f.mu.Lock()
+	ss := f.snaps[groupKey{"ct", "101"}]
+	ss[0].Verification = &proxmox.Verification{State: "failed"}
+	f.mu.Unlock()
+	g = read(t0.Add(4 * time.Minute))
+	expectCalls("verification before ttl")
+	if g["ct/101"].LastVerification != dedup.VerificationNone {
+		t.Fatalf("cached state changed before the TTL: %+v", g["ct/101"])
+	}
+	g = read(t0.Add(refresh + time.Minute))
+	if g["ct/101"].LastVerification != dedup.VerificationFailed || g["ct/101"].VerifyFailed != 1 {
+		t.Fatalf("after ttl: got %+v", g["ct/101"])
+	}
+	if calls := f.takeCalls(); !contains(calls, "ct/101") {
+		t.Fatalf("after ttl: ct/101 not refetched (%v)", calls)
+	}
+
+	// In progress: refetched on every scrape until it finishes.
+	f.mu.Lock()
+	f.snaps[groupKey{"ct", "101"}] = append(f.snaps[groupKey{"ct", "101"}],
+		proxmox.Snapshot{BackupType: "ct", BackupID: "101", BackupTime: 5000})
+	f.mu.Unlock()
+	for i := range 2 {
+		g = read(t0.Add(refresh + time.Duration(2+i)*time.Minute))
+		expectCalls("in progress", "ct/101")
+		if !g["ct/101"].InProgress {
+			t.Fatalf("in progress not reported: %+v", g["ct/101"])
+		}
+	}
+
+	// Group deleted: gone from the result and from the cache.
+	f.mu.Lock()
+	delete(f.snaps, groupKey{"vm", "100"})
+	f.mu.Unlock()
+	before := c.size()
+	g = read(t0.Add(refresh + 5*time.Minute))
+	if _, ok := g["vm/100"]; ok || c.size() != before-1 {
+		t.Fatalf("deleted group still there: %v, cache %d -> %d", g, before, c.size())
+	}
+	for _, call := range f.takeCalls() {
+		if call == "*" {
+			t.Fatal("an unfiltered snapshot listing was made")
+		}
+	}
+}
+
+// TestPBSCacheGroupsFailure: a namespace whose groups call fails is down,
+// with no cached data passed off as fresh.
+func TestPBSCacheGroupsFailure(t *testing.T) {
+	f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{{"vm", "100"}: {snap("vm", "100", 1000, "ok")}}}
+	c := newPBSCache(time.Hour, 0)
+	now := time.Unix(1_700_000_000, 0)
+	if _, _, _, err := c.read(context.Background(), f, direct, "p", "s", "ns", now); err != nil {
+		t.Fatal(err)
+	}
+	f.groupsErr = errors.New("boom")
+	got, _, endpoint, err := c.read(context.Background(), f, direct, "p", "s", "ns", now)
+	if err == nil || got != nil || endpoint == "" {
+		t.Fatalf("groups failure: got %v, endpoint %q, err %v", got, endpoint, err)
+	}
+}
+
+// TestPBSCacheJitter: refreshes of groups read together spread over the
+// second half of the refresh interval, deterministically.
+func TestPBSCacheJitter(t *testing.T) {
+	c := newPBSCache(time.Hour, 0)
+	ns := nsKey{"pbs1", "store1", ""}
+	seen := map[time.Duration]bool{}
+	for i := range 200 {
+		k := groupKey{"vm", itoa(int64(100 + i))}
+		ttl := c.ttl(ns, k)
+		if ttl <= 30*time.Minute || ttl > time.Hour {
+			t.Fatalf("ttl %v outside (30m, 1h]", ttl)
+		}
+		if ttl != c.ttl(ns, k) {
+			t.Fatal("ttl is not deterministic")
+		}
+		seen[ttl/time.Minute] = true
+	}
+	if len(seen) < 20 {
+		t.Fatalf("ttls not spread: only %d distinct minutes", len(seen))
+	}
+}
+
+// TestPBSCacheBound: over the bound a namespace is read but not cached.
+func TestPBSCacheBound(t *testing.T) {
+	f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{
+		{"vm", "1"}: {snap("vm", "1", 1, "")}, {"vm", "2"}: {snap("vm", "2", 1, "")},
+	}}
+	c := newPBSCache(time.Hour, 1)
+	now := time.Unix(1_700_000_000, 0)
+	for range 2 {
+		got, _, _, err := c.read(context.Background(), f, direct, "p", "s", "", now)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("got %v, %v", got, err)
+		}
+	}
+	if c.size() != 0 {
+		t.Fatalf("cache holds %d groups over a bound of 1", c.size())
+	}
+	if n := len(f.takeCalls()); n != 4 {
+		t.Fatalf("%d listings, want 4 (uncached namespace read in full twice)", n)
+	}
+}

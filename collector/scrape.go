@@ -1,0 +1,717 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// One scrape: inventory of every target (concurrently) -> dedup.BuildPlan
+// -> fetch exactly the listings the plan names (concurrently, bounded per
+// target) -> dedup.Merge. The result is immutable and turned into metrics by
+// emit; concurrent scrapes share it through the coalescer.
+
+// pveAPI is what the collector calls on a PVE client (the contract's
+// *proxmox.PVEClient satisfies it; tests use fakes).
+type pveAPI interface {
+	Requests() uint64
+	Version(ctx context.Context) (proxmox.PVEVersion, error)
+	ClusterStatus(ctx context.Context) ([]proxmox.ClusterStatusItem, error)
+	Nodes(ctx context.Context) ([]proxmox.Node, error)
+	ClusterResources(ctx context.Context, typ string) ([]proxmox.ClusterResource, error)
+	StorageConfig(ctx context.Context) ([]proxmox.StorageConfig, error)
+	NodeStorage(ctx context.Context, node, content string) ([]proxmox.NodeStorage, error)
+	StorageContent(ctx context.Context, node, storage string) ([]proxmox.BackupVolume, error)
+	BackupJobs(ctx context.Context) ([]proxmox.BackupJob, error)
+	pveTaskAPI
+}
+
+// pbsAPI is what the collector calls on a PBS client.
+type pbsAPI interface {
+	Requests() uint64
+	SeenFingerprint() string
+	Version(ctx context.Context) (proxmox.PBSVersion, error)
+	Datastores(ctx context.Context) ([]proxmox.Datastore, error)
+	DatastoreUsage(ctx context.Context) ([]proxmox.DatastoreUsage, error)
+	Namespaces(ctx context.Context, store string) ([]proxmox.Namespace, error)
+	GCStatus(ctx context.Context) ([]proxmox.GCJobStatus, error)
+	VerifyJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	PruneJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	SyncJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	pbsGroupAPI
+}
+
+// target is one configured source with its client and request limiter.
+type target struct {
+	name string
+	kind string // dedup.KindPVE or dedup.KindPBS
+	// clusterName is the configured cluster label of a PVE target; ""
+	// means "the name PVE reports".
+	clusterName string
+	pve         pveAPI
+	pbs         pbsAPI
+	// endpoints are the PBS URLs' host:port, to match pbs storages.
+	endpoints []string
+	// namespaces is a PBS target's allow-list.
+	namespaces []string
+	lim        *limiter
+	// insecure is shown on /status: TLS verification is off.
+	insecure bool
+	// sig identifies where the target points (see signatureOf).
+	sig string
+	// concurrency bounds the requests in flight (0 = the collector's).
+	concurrency int
+	// timeout, when set, caps one scrape's time on this target.
+	timeout time.Duration
+	// keepLastKnown is how long a PBS's last known groups are still
+	// exported while it is unreachable (config offline.keep_last_known).
+	keepLastKnown time.Duration
+}
+
+func (t *target) requests() uint64 {
+	if t.pve != nil {
+		return t.pve.Requests()
+	}
+	if t.pbs != nil {
+		return t.pbs.Requests()
+	}
+	return 0
+}
+
+// call runs one request to the target within its limiter and notes when
+// the target was last busy, for target_scrape_duration_seconds.
+func (r *targetRun) call(ctx context.Context, fn func() error) error {
+	err := r.lim.do(ctx, fn)
+	now := time.Now().UnixNano()
+	for {
+		last := r.lastEnd.Load()
+		if now <= last || r.lastEnd.CompareAndSwap(last, now) {
+			break
+		}
+	}
+	return err
+}
+
+// clusterData is what one scrape learned of a PVE target.
+type clusterData struct {
+	t   *target
+	run *targetRun
+	// ctx is the scrape's context, capped by the target's own timeout.
+	ctx context.Context
+
+	name         string
+	up           bool
+	version      string
+	nodes        []proxmox.Node
+	guests       []proxmox.ClusterResource
+	storages     []proxmox.StorageConfig
+	nodeStorages map[string][]proxmox.NodeStorage
+	jobs         []proxmox.BackupJob
+	jobsOK       bool
+
+	// tasks is the newest finished vzdump task per guest "type/vmid";
+	// tasksUnknown names the nodes whose tasks could not be read (failed or
+	// offline): their guests get no task series.
+	tasksRead    bool
+	tasks        map[string]guestTask
+	tasksUnknown map[string]bool
+}
+
+// pbsData is what one scrape learned of a PBS target.
+type pbsData struct {
+	t   *target
+	run *targetRun
+	// ctx is the scrape's context, capped by the target's own timeout.
+	ctx context.Context
+
+	up          bool
+	version     string
+	fingerprint string
+	datastores  []proxmox.Datastore
+	// dsDown says why a datastore is down ("" = up).
+	dsDown     map[string]string
+	namespaces map[string][]string
+	usage      map[string]proxmox.DatastoreUsage
+	jobs       []pbsJob
+}
+
+// pbsJob is one GC, verify, prune or sync job with its last-run state.
+type pbsJob struct {
+	Datastore string `json:"datastore"`
+	Type      string `json:"job_type"`
+	ID        string `json:"job_id"`
+	LastEnd   int64  `json:"last_run_end,omitempty"`   // 0 = never ran or running
+	LastState string `json:"last_run_state,omitempty"` // "" = never ran or running
+	NextRun   int64  `json:"next_run,omitempty"`       // 0 = not scheduled
+}
+
+// scrapeResult is the immutable outcome of one scrape.
+type scrapeResult struct {
+	start    time.Time
+	duration time.Duration
+	enabled  map[string]bool
+	runs     []*targetRun
+	clusters []*clusterData
+	pbs      []*pbsData
+	estate   dedup.Estate
+	plan     dedup.Plan
+	merged   dedup.Result
+	// cache reports per PBS repository how many groups were listed and how
+	// many snapshot listings were fetched.
+	cache map[string]cacheStats
+	// errorCounts is target_errors_total after this scrape.
+	errorCounts map[errorKey]float64
+	// lastSuccess is target_last_success_timestamp_seconds after it.
+	lastSuccess map[runKey]time.Time
+}
+
+type errorKey struct{ target, kind, reason string }
+
+type runKey struct{ target, kind string }
+
+// scrape holds the state of one scrape in progress.
+type scrape struct {
+	c   *Collector
+	now time.Time
+	set *targetSet
+}
+
+// fetch runs one complete scrape. It never fails as a whole: every failure
+// is recorded on its target and the part it takes down.
+func (c *Collector) fetch(ctx context.Context) *scrapeResult {
+	set := c.currentSet()
+	start := time.Now()
+	s := &scrape{c: c, now: c.opts.Now(), set: set}
+	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}}
+
+	for _, t := range set.targets {
+		run := &targetRun{name: t.name, kind: t.kind, lim: t.lim, start: start, requestsBefore: t.requests()}
+		res.runs = append(res.runs, run)
+		tctx := ctx
+		if t.timeout > 0 {
+			var cancel context.CancelFunc
+			tctx, cancel = context.WithTimeout(ctx, t.timeout)
+			defer cancel()
+		}
+		switch t.kind {
+		case dedup.KindPVE:
+			res.clusters = append(res.clusters, &clusterData{t: t, run: run, ctx: tctx})
+		case dedup.KindPBS:
+			res.pbs = append(res.pbs, &pbsData{t: t, run: run, ctx: tctx})
+		}
+	}
+
+	// Phase 1: inventories, every target concurrently.
+	var wg sync.WaitGroup
+	for _, cd := range res.clusters {
+		wg.Go(func() { s.inventoryPVE(cd.ctx, cd) })
+	}
+	for _, pd := range res.pbs {
+		wg.Go(func() { s.inventoryPBS(pd.ctx, pd) })
+	}
+	wg.Wait()
+
+	// Phase 2: plan, then listings and tasks concurrently.
+	res.estate = buildEstate(res, set.overrides)
+	res.plan = dedup.BuildPlan(res.estate)
+	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
+	var mu sync.Mutex
+	for _, l := range res.plan.PVEListings {
+		cd := findCluster(res.clusters, l.ClusterTarget)
+		if cd == nil {
+			continue
+		}
+		wg.Go(func() {
+			r := s.listPVE(cd.ctx, cd, l)
+			mu.Lock()
+			listings.PVE[l.Repository] = r
+			mu.Unlock()
+		})
+	}
+	keep := map[nsKey]bool{}
+	for _, l := range res.plan.PBSListings {
+		pd := findPBS(res.pbs, l.PBSTarget)
+		if pd == nil {
+			continue
+		}
+		keep[nsKey{l.PBSTarget, l.Datastore, l.Namespace}] = true
+		wg.Go(func() {
+			groups, stats, endpoint, err := c.pbsCache.read(pd.ctx, pd.t.pbs, func(fn func() error) error { return pd.run.call(pd.ctx, fn) },
+				pd.t.name, l.Datastore, l.Namespace, s.now)
+			if err != nil {
+				pd.run.fail(endpoint, "repository "+l.Repository, err, pd.t.pbs.SeenFingerprint())
+			}
+			mu.Lock()
+			listings.PBS[l.Repository] = dedup.PBSResult{Groups: groups, Err: err}
+			res.cache[l.Repository] = stats
+			mu.Unlock()
+		})
+	}
+	if c.enabled(CollectorTasks) {
+		for _, cd := range res.clusters {
+			if cd.up {
+				wg.Go(func() { s.clusterTasks(cd.ctx, cd) })
+			}
+		}
+	}
+	wg.Wait()
+
+	// Forget namespaces that are gone from PBS targets whose inventory was
+	// read; keep the cache of a PBS that is down for when it returns.
+	readTargets := map[string]bool{}
+	for _, pd := range res.pbs {
+		if pd.up {
+			readTargets[pd.t.name] = true
+		}
+	}
+	c.pbsCache.retain(readTargets, keep)
+
+	res.merged = dedup.Merge(res.estate, res.plan, listings)
+	s.noteWarnings(res)
+
+	end := time.Now()
+	for _, r := range res.runs {
+		r.requests = set.byName(r.name, r.kind).requests() - r.requestsBefore
+		if last := r.lastEnd.Load(); last > 0 {
+			r.duration = time.Unix(0, last).Sub(start)
+		}
+	}
+	res.duration = end.Sub(start)
+	c.account(res)
+	return res
+}
+
+func findCluster(cs []*clusterData, target string) *clusterData {
+	for _, cd := range cs {
+		if cd.t.name == target {
+			return cd
+		}
+	}
+	return nil
+}
+
+func findPBS(ps []*pbsData, target string) *pbsData {
+	for _, pd := range ps {
+		if pd.t.name == target {
+			return pd
+		}
+	}
+	return nil
+}
+
+// inventoryPVE reads what dedup needs of a cluster before planning:
+// cluster name, nodes, guests, storage configuration and per-node storage
+// status, and backup jobs. Nodes, guests and storages are required (the
+// cluster is down without them); the rest degrades one part.
+func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
+	api, run := cd.t.pve, cd.run
+	var (
+		wg                             sync.WaitGroup
+		status                         []proxmox.ClusterStatusItem
+		nodesOK, guestsOK, storagesOK  bool
+		nodesErr, guestsErr, storesErr error
+	)
+	wg.Go(func() {
+		var v proxmox.PVEVersion
+		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+			run.fail("GET /version", "target", err, "")
+			return
+		}
+		cd.version = v.Version
+	})
+	wg.Go(func() {
+		if err := run.call(ctx, func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
+			run.fail("GET /cluster/status", "target", err, "")
+		}
+	})
+	wg.Go(func() {
+		nodesErr = run.call(ctx, func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
+		if nodesErr != nil {
+			run.fail("GET /nodes", "target", nodesErr, "")
+			return
+		}
+		nodesOK = true
+	})
+	wg.Go(func() {
+		guestsErr = run.call(ctx, func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
+		if guestsErr != nil {
+			run.fail("GET /cluster/resources?type=vm", "target", guestsErr, "")
+			return
+		}
+		guestsOK = true
+	})
+	wg.Go(func() {
+		storesErr = run.call(ctx, func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
+		if storesErr != nil {
+			run.fail("GET /storage", "target", storesErr, "")
+			return
+		}
+		storagesOK = true
+	})
+	wg.Go(func() {
+		if err := run.call(ctx, func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
+			run.fail("GET /cluster/backup", "jobs", err, "")
+			return
+		}
+		cd.jobsOK = true
+	})
+	wg.Wait()
+
+	cd.name = clusterName(cd.t, status, cd.nodes)
+	cd.up = nodesOK && guestsOK && storagesOK
+	if !nodesOK {
+		return
+	}
+	// Guests of other types (a newer PVE's resources) are not ours.
+	guests := cd.guests[:0:0]
+	for _, g := range cd.guests {
+		if g.Type == "qemu" || g.Type == "lxc" {
+			guests = append(guests, g)
+		}
+	}
+	cd.guests = guests
+
+	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
+	var mu sync.Mutex
+	for _, n := range cd.nodes {
+		if !n.Online() {
+			continue
+		}
+		wg.Go(func() {
+			var rows []proxmox.NodeStorage
+			if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
+				run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
+				return
+			}
+			mu.Lock()
+			cd.nodeStorages[n.Node] = rows
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// clusterName applies METRICS.md: the configured name, else the name PVE
+// reports for the cluster, else a standalone node's own name.
+func clusterName(t *target, status []proxmox.ClusterStatusItem, nodes []proxmox.Node) string {
+	if t.clusterName != "" {
+		return t.clusterName
+	}
+	for _, it := range status {
+		if it.Type == "cluster" && it.Name != "" {
+			return it.Name
+		}
+	}
+	var members []string
+	for _, it := range status {
+		if it.Type == "node" {
+			members = append(members, it.Name)
+		}
+	}
+	if len(members) == 0 {
+		for _, n := range nodes {
+			members = append(members, n.Node)
+		}
+	}
+	if len(members) == 1 {
+		return members[0]
+	}
+	return t.name
+}
+
+// inventoryPBS reads a PBS's version, datastores and their namespaces, and
+// (with the datastores collector) usage and job states.
+func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
+	api, run := pd.t.pbs, pd.run
+	fp := func() string { return api.SeenFingerprint() }
+	var (
+		wg      sync.WaitGroup
+		dsOK    bool
+		usage   []proxmox.DatastoreUsage
+		usageOK bool
+		jobsMu  sync.Mutex
+	)
+	wg.Go(func() {
+		var v proxmox.PBSVersion
+		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+			run.fail("GET /version", "target", err, fp())
+			return
+		}
+		pd.version = v.Version
+		if v.Release != "" {
+			pd.version += "." + v.Release
+		}
+	})
+	wg.Go(func() {
+		if err := run.call(ctx, func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
+			run.fail("GET /admin/datastore", "target", err, fp())
+			return
+		}
+		dsOK = true
+	})
+	if s.c.enabled(CollectorDatastores) {
+		wg.Go(func() {
+			if err := run.call(ctx, func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
+				run.fail("GET /status/datastore-usage", "datastores", err, fp())
+				return
+			}
+			usageOK = true
+		})
+		jobCalls := []struct {
+			typ, endpoint string
+			fn            func(context.Context) ([]proxmox.JobStatus, error)
+		}{
+			{"verify", "GET /admin/verify", api.VerifyJobs},
+			{"prune", "GET /admin/prune", api.PruneJobs},
+			{"sync", "GET /admin/sync", api.SyncJobs},
+		}
+		for _, jc := range jobCalls {
+			wg.Go(func() {
+				var rows []proxmox.JobStatus
+				if err := run.call(ctx, func() (err error) { rows, err = jc.fn(ctx); return err }); err != nil {
+					run.fail(jc.endpoint, "jobs", err, fp())
+					return
+				}
+				jobsMu.Lock()
+				defer jobsMu.Unlock()
+				for _, j := range rows {
+					pd.jobs = append(pd.jobs, pbsJob{
+						Datastore: j.Store, Type: jc.typ, ID: j.ID,
+						LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
+					})
+				}
+			})
+		}
+		wg.Go(func() {
+			var rows []proxmox.GCJobStatus
+			if err := run.call(ctx, func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
+				run.fail("GET /admin/gc", "jobs", err, fp())
+				return
+			}
+			jobsMu.Lock()
+			defer jobsMu.Unlock()
+			for _, j := range rows {
+				pd.jobs = append(pd.jobs, pbsJob{
+					Datastore: j.Store, Type: "gc", ID: j.Store,
+					LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
+				})
+			}
+		})
+	}
+	wg.Wait()
+	pd.fingerprint = api.SeenFingerprint()
+	sort.Slice(pd.jobs, func(i, j int) bool {
+		a, b := pd.jobs[i], pd.jobs[j]
+		if a.Datastore != b.Datastore {
+			return a.Datastore < b.Datastore
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.ID < b.ID
+	})
+	if usageOK {
+		pd.usage = map[string]proxmox.DatastoreUsage{}
+		for _, u := range usage {
+			pd.usage[u.Store] = u
+		}
+	}
+	if !dsOK {
+		return
+	}
+	pd.up = true
+
+	// Namespaces per datastore; one bad datastore never fails the others.
+	pd.dsDown = map[string]string{}
+	pd.namespaces = map[string][]string{}
+	var mu sync.Mutex
+	for _, ds := range pd.datastores {
+		if why := datastoreDownReason(ds, pd.usage); why != "" {
+			pd.dsDown[ds.Store] = why
+			continue
+		}
+		wg.Go(func() {
+			var rows []proxmox.Namespace
+			err := run.call(ctx, func() (err error) { rows, err = api.Namespaces(ctx, ds.Store); return err })
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				f := run.fail("GET /admin/datastore/"+ds.Store+"/namespace", "datastore "+ds.Store, err, fp())
+				pd.dsDown[ds.Store] = f.Reason + ": " + f.Message
+				return
+			}
+			var names []string
+			for _, n := range rows {
+				names = append(names, n.NS)
+			}
+			sort.Strings(names)
+			pd.namespaces[ds.Store] = names
+		})
+	}
+	wg.Wait()
+}
+
+// datastoreDownReason says why a datastore cannot be read, "" when it can.
+func datastoreDownReason(ds proxmox.Datastore, usage map[string]proxmox.DatastoreUsage) string {
+	if ds.Maintenance != "" {
+		return "maintenance (" + ds.Maintenance + ")"
+	}
+	if ds.MountStatus == "notmounted" {
+		return "not mounted"
+	}
+	if u, ok := usage[ds.Store]; ok && u.Error != "" {
+		return "error: " + u.Error
+	}
+	return ""
+}
+
+func intPtr(p *proxmox.Int) int64 {
+	if p == nil {
+		return 0
+	}
+	return int64(*p)
+}
+
+// buildEstate turns the inventories into dedup's input.
+func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
+	e := dedup.Estate{Overrides: overrides}
+	for _, cd := range res.clusters {
+		e.Clusters = append(e.Clusters, dedup.Cluster{
+			Target: cd.t.name, Name: cd.name, Up: cd.up,
+			Nodes: cd.nodes, Guests: cd.guests, Storages: cd.storages,
+			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
+		})
+	}
+	for _, pd := range res.pbs {
+		p := dedup.PBS{
+			Target: pd.t.name, Endpoints: pd.t.endpoints, Fingerprint: pd.fingerprint,
+			Up: pd.up, Namespaces: pd.t.namespaces,
+		}
+		for _, ds := range pd.datastores {
+			_, down := pd.dsDown[ds.Store]
+			p.Datastores = append(p.Datastores, dedup.Datastore{
+				Name: ds.Store, Up: pd.up && !down, Namespaces: pd.namespaces[ds.Store],
+			})
+		}
+		e.PBS = append(e.PBS, p)
+	}
+	return e
+}
+
+// listPVE reads one storage content listing, moving to the next candidate
+// node when one is unreachable (a shared storage can be read from any).
+func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListing) dedup.PVEResult {
+	var lastErr error
+	for _, node := range l.Nodes {
+		var vols []proxmox.BackupVolume
+		err := cd.run.call(ctx, func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
+		if err == nil {
+			return dedup.PVEResult{Volumes: vols, Node: node}
+		}
+		lastErr = err
+		cd.run.fail("GET /nodes/"+node+"/storage/"+l.Storage+"/content", "storage "+l.Storage, err, "")
+		if reasonOf(err) != "unreachable" {
+			break
+		}
+	}
+	if lastErr == nil {
+		lastErr = errNoNode
+	}
+	return dedup.PVEResult{Err: lastErr}
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// errNoNode is the error of a listing dedup planned without any node.
+const errNoNode = errString("no online node has the storage")
+
+// clusterTasks reads the vzdump tasks of every online node and resolves
+// them per guest with dedup.GuestTaskResults.
+func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
+	cd.tasks = map[string]guestTask{}
+	cd.tasksUnknown = map[string]bool{}
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		all []dedup.TaskWithLog
+	)
+	for _, n := range cd.nodes {
+		if !n.Online() {
+			cd.tasksUnknown[n.Node] = true
+			continue
+		}
+		wg.Go(func() {
+			got, err := s.nodeTasks(ctx, cd, n.Node)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				cd.tasksUnknown[n.Node] = true
+			}
+			all = append(all, got...)
+		})
+	}
+	wg.Wait()
+	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, all) {
+		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{End: r.EndTime, Success: r.Success}
+	}
+	cd.tasksRead = true
+}
+
+// backupType maps PVE guest types to PBS terms.
+func backupType(pveType string) string {
+	switch pveType {
+	case "qemu":
+		return "vm"
+	case "lxc", "openvz":
+		return "ct"
+	}
+	return pveType
+}
+
+// noteWarnings records dedup's permission warnings on their targets: an
+// empty listing where PVE reports data is a missing privilege, counted in
+// target_errors_total{reason="permission"}.
+func (s *scrape) noteWarnings(res *scrapeResult) {
+	for _, w := range res.merged.Warnings {
+		if w.Kind != "permission_suspected" {
+			continue
+		}
+		for _, r := range res.runs {
+			if r.name == w.Target {
+				r.warn(Failure{
+					Endpoint: "storage " + w.Storage + " content",
+					Part:     "storage " + w.Storage,
+					Reason:   "permission",
+					Message:  w.Message,
+					Hint:     permissionHint(r.kind, "content"),
+				})
+			}
+		}
+	}
+}
+
+// endpointOf returns host:port of a URL, defaulting the port (8007 for
+// PBS, as PVE's pbs storage does).
+func endpointOf(raw, defPort string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = defPort
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
+}

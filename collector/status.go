@@ -1,0 +1,269 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+)
+
+// Status is the read-only view of the last scrape served on /status and
+// printed by --check: "why is this number what it is?" without reading
+// logs. It holds no secret: failures carry the client's scrubbed messages.
+type Status struct {
+	Time            time.Time                `json:"time"`
+	DurationSeconds float64                  `json:"duration_seconds"`
+	Targets         []TargetStatus           `json:"targets"`
+	Storages        []dedup.StorageRoute     `json:"storages"`
+	Repositories    []RepositoryStatus       `json:"repositories"`
+	Datastores      []DatastoreStatus        `json:"datastores,omitempty"`
+	Duplicates      map[string]int           `json:"duplicates_suppressed"`
+	Warnings        []dedup.Warning          `json:"warnings,omitempty"`
+	Collectors      map[string]bool          `json:"collectors"`
+	Cache           map[string]CacheStatus   `json:"pbs_cache,omitempty"`
+	Guests          map[string]GuestCoverage `json:"guests,omitempty"`
+}
+
+// TargetStatus is the health of one source in the last scrape.
+type TargetStatus struct {
+	Name            string     `json:"name"`
+	Kind            string     `json:"kind"`
+	Up              bool       `json:"up"`
+	Cluster         string     `json:"cluster,omitempty"`
+	Version         string     `json:"version,omitempty"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	Requests        uint64     `json:"requests"`
+	LastSuccess     *time.Time `json:"last_success,omitempty"`
+	// Fingerprint is the certificate fingerprint a PBS presented: what a
+	// PVE pbs storage must carry to be matched to it.
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	InsecureTLS bool      `json:"insecure_tls,omitempty"`
+	Failures    []Failure `json:"failures,omitempty"`
+	Warnings    []Failure `json:"warnings,omitempty"`
+}
+
+// RepositoryStatus is one repository of the routing plan.
+type RepositoryStatus struct {
+	dedup.Repository
+	Up             bool `json:"up"`
+	Groups         int  `json:"groups"`
+	RecoveryPoints int  `json:"recovery_points"`
+}
+
+// DatastoreStatus is one PBS datastore.
+type DatastoreStatus struct {
+	Target string `json:"target"`
+	Name   string `json:"name"`
+	Up     bool   `json:"up"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// CacheStatus says what the groups-first PBS read cost for a repository.
+type CacheStatus struct {
+	Groups           int `json:"groups"`
+	SnapshotListings int `json:"snapshot_listings"`
+}
+
+// GuestCoverage counts a cluster's guests by what is known of them.
+type GuestCoverage struct {
+	Guests        int `json:"guests"`
+	WithBackup    int `json:"with_backup"`
+	WithoutBackup int `json:"without_backup"`
+	Unknown       int `json:"unknown"`
+	NotInJob      int `json:"not_in_job"`
+}
+
+// duplicateWhy explains the reasons of duplicates_suppressed.
+var duplicateWhy = map[string]string{
+	"pbs_via_pve":     "PBS snapshots also visible through a PVE pbs storage; read once from the PBS",
+	"shared_storage":  "a shared storage lists the same files on every node; read once per cluster",
+	"same_repository": "one repository reached through several storages or clusters; counted once",
+}
+
+// status builds the Status of a scrape result.
+func (c *Collector) status(res *scrapeResult) Status {
+	st := Status{
+		Time:            res.start,
+		DurationSeconds: res.duration.Seconds(),
+		Storages:        res.plan.Storages,
+		Duplicates:      map[string]int{},
+		Warnings:        res.merged.Warnings,
+		Collectors:      map[string]bool{},
+		Cache:           map[string]CacheStatus{},
+		Guests:          map[string]GuestCoverage{},
+	}
+	for _, g := range CollectorGroups {
+		st.Collectors[g.Name] = c.enabled(g.Name)
+	}
+	if len(st.Warnings) == 0 {
+		st.Warnings = res.plan.Warnings
+	}
+	for k, v := range res.merged.Duplicates {
+		st.Duplicates[k] = v
+	}
+	clusterOf := map[string]string{}
+	versionOf := map[string]string{}
+	fingerprintOf := map[string]string{}
+	insecure := map[string]bool{}
+	for _, cd := range res.clusters {
+		clusterOf[cd.t.name], versionOf["pve/"+cd.t.name], insecure["pve/"+cd.t.name] = cd.name, cd.version, cd.t.insecure
+	}
+	for _, pd := range res.pbs {
+		versionOf["pbs/"+pd.t.name], fingerprintOf[pd.t.name], insecure["pbs/"+pd.t.name] = pd.version, pd.fingerprint, pd.t.insecure
+		for _, ds := range pd.datastores {
+			why := pd.dsDown[ds.Store]
+			st.Datastores = append(st.Datastores, DatastoreStatus{Target: pd.t.name, Name: ds.Store, Up: pd.up && why == "", Reason: why})
+		}
+	}
+	for _, r := range res.runs {
+		failures, warnings := r.snapshotFailures()
+		ts := TargetStatus{
+			Name: r.name, Kind: r.kind, Up: len(failures) == 0, Cluster: clusterOf[r.name],
+			Version: versionOf[r.kind+"/"+r.name], DurationSeconds: r.duration.Seconds(), Requests: r.requests,
+			InsecureTLS: insecure[r.kind+"/"+r.name], Failures: failures, Warnings: warnings,
+		}
+		if r.kind == dedup.KindPBS {
+			ts.Fingerprint = fingerprintOf[r.name]
+		}
+		if t, ok := res.lastSuccess[runKey{r.name, r.kind}]; ok {
+			ts.LastSuccess = &t
+		}
+		st.Targets = append(st.Targets, ts)
+	}
+	points := map[string]int{}
+	groups := map[string]int{}
+	for _, g := range res.merged.Groups {
+		points[g.Repository] += g.Snapshots
+		groups[g.Repository]++
+	}
+	seen := map[string]bool{}
+	for _, r := range res.plan.Repositories {
+		if seen[r.Name] {
+			continue
+		}
+		seen[r.Name] = true
+		st.Repositories = append(st.Repositories, RepositoryStatus{
+			Repository: r, Up: res.merged.RepositoryUp[r.Name], Groups: groups[r.Name], RecoveryPoints: points[r.Name],
+		})
+	}
+	for repo, cs := range res.cache {
+		st.Cache[repo] = CacheStatus{Groups: cs.Groups, SnapshotListings: cs.Fetched}
+	}
+	for _, g := range res.merged.Guests {
+		gc := st.Guests[g.Cluster]
+		gc.Guests++
+		switch {
+		case !g.Known:
+			gc.Unknown++
+		case g.Snapshots > 0:
+			gc.WithBackup++
+		default:
+			gc.WithoutBackup++
+		}
+		if !g.InJob {
+			gc.NotInJob++
+		}
+		st.Guests[g.Cluster] = gc
+	}
+	return st
+}
+
+// StatusHandler serves /status: HTML for people, JSON with ?format=json or
+// an Accept header asking for application/json. It shows the last scrape;
+// before the first one it runs one.
+func (c *Collector) StatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res := c.last.Load()
+		if res == nil {
+			ctx, cancel := context.WithTimeout(r.Context(), c.opts.DefaultTimeout)
+			res = c.scrapeOnce(ctx)
+			cancel()
+		}
+		st := c.status(res)
+		if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(st); err != nil {
+				c.logger.Debug("writing /status", "err", err)
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := statusPage.Execute(w, st); err != nil {
+			c.logger.Debug("writing /status", "err", err)
+		}
+	})
+}
+
+// sortedKeys returns a map's keys in order, for the template.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
+	"keys":    func(m map[string]int) []string { return sortedKeys(m) },
+	"why":     func(r string) string { return duplicateWhy[r] },
+	"orNone":  func(s string) string { return map[bool]string{true: "—", false: s}[s == ""] },
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ptrTime": func(t *time.Time) string { return map[bool]string{true: "never", false: ""}[t == nil] + fmtPtr(t) },
+	"upClass": func(up bool) string { return map[bool]string{true: "up", false: "down"}[up] },
+	"upText":  func(up bool) string { return map[bool]string{true: "up", false: "DOWN"}[up] },
+}).Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Proxmox Backup Exporter status</title>
+<style>
+body{font-family:sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin-bottom:1.5em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#eee}.up{color:#070}.down{color:#b00;font-weight:bold}
+small{color:#666}
+</style></head><body>
+<h1>Proxmox Backup Exporter status</h1>
+<p>Last scrape {{rfc3339 .Time}}, took {{printf "%.3f" .DurationSeconds}} s. <a href="?format=json">JSON</a> · <a href="/metrics">metrics</a> · <a href="/">home</a></p>
+
+<h2>Sources</h2>
+<table><tr><th>target</th><th>kind</th><th>state</th><th>cluster</th><th>version</th><th>requests</th><th>seconds</th><th>last success</th><th>notes</th></tr>
+{{range .Targets}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td class="{{upClass .Up}}">{{upText .Up}}</td><td>{{orNone .Cluster}}</td><td>{{orNone .Version}}</td><td>{{.Requests}}</td><td>{{printf "%.3f" .DurationSeconds}}</td><td>{{ptrTime .LastSuccess}}</td>
+<td>{{if .InsecureTLS}}<b>TLS verification is OFF (insecure_skip_verify)</b><br>{{end}}{{if .Fingerprint}}<small>certificate fingerprint {{.Fingerprint}}</small><br>{{end}}
+{{range .Failures}}<div class="down">{{.Part}}: {{.Endpoint}}: {{.Reason}}</div><div>{{.Message}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}
+{{range .Warnings}}<div>warning {{.Part}}: {{.Reason}}: {{.Message}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}</td></tr>
+{{end}}</table>
+
+<h2>Routing plan</h2>
+<table><tr><th>cluster</th><th>storage</th><th>type</th><th>route</th><th>repository</th><th>matched by / reason</th></tr>
+{{range .Storages}}<tr><td>{{.Cluster}}</td><td>{{.Storage}}</td><td>{{.StorageType}}</td><td>{{.Route}}</td><td>{{orNone .Repository}}{{if gt (len .Repositories) 1}} <small>(+{{len .Repositories}} node repositories)</small>{{end}}</td><td>{{.MatchedBy}} {{.Reason}}</td></tr>
+{{else}}<tr><td colspan="6">no PVE storage with backup content</td></tr>{{end}}</table>
+
+<h2>Repositories</h2>
+<table><tr><th>repository</th><th>kind</th><th>target</th><th>cluster</th><th>state</th><th>groups</th><th>recovery points</th></tr>
+{{range .Repositories}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{orNone .Cluster}}</td><td class="{{upClass .Up}}">{{upText .Up}}</td><td>{{.Groups}}</td><td>{{.RecoveryPoints}}</td></tr>
+{{end}}</table>
+
+{{if .Datastores}}<h2>PBS datastores</h2>
+<table><tr><th>target</th><th>datastore</th><th>state</th><th>reason</th></tr>
+{{range .Datastores}}<tr><td>{{.Target}}</td><td>{{.Name}}</td><td class="{{upClass .Up}}">{{upText .Up}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+
+<h2>Duplicates suppressed</h2>
+<table><tr><th>reason</th><th>records</th><th>why</th></tr>
+{{range $r := keys .Duplicates}}<tr><td>{{$r}}</td><td>{{index $.Duplicates $r}}</td><td>{{why $r}}</td></tr>{{else}}<tr><td colspan="3">none</td></tr>{{end}}</table>
+
+{{if .Warnings}}<h2>Warnings</h2><ul>{{range .Warnings}}<li>{{.Kind}}: {{.Message}}</li>{{end}}</ul>{{end}}
+</body></html>
+`))
+
+func fmtPtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

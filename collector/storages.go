@@ -1,0 +1,51 @@
+package collector
+
+import (
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// emitStorages exports the capacity of PVE storages with backup content and
+// the state of vzdump jobs. A shared storage is the same on every node, so
+// it is exported once with node="" (summing per-node rows over-counts,
+// REFERENCE.md §5); a node-local storage once per node.
+func emitStorages(ch chan<- prometheus.Metric, res *scrapeResult) {
+	for _, cd := range res.clusters {
+		nodes := make([]string, 0, len(cd.nodeStorages))
+		for n := range cd.nodeStorages {
+			nodes = append(nodes, n)
+		}
+		sort.Strings(nodes)
+		shared := map[string]bool{}
+		for _, node := range nodes {
+			for _, s := range cd.nodeStorages[node] {
+				if !bool(s.Enabled) || !bool(s.Active) || s.Total <= 0 {
+					continue // no capacity known: absent, not 0
+				}
+				n := node
+				if s.Shared {
+					if shared[s.Storage] {
+						continue
+					}
+					shared[s.Storage] = true
+					n = ""
+				}
+				gauge(ch, descs.storageSize, float64(s.Total), cd.name, s.Storage, n)
+				gauge(ch, descs.storageUsed, float64(s.Used), cd.name, s.Storage, n)
+				gauge(ch, descs.storageAvailable, float64(s.Avail), cd.name, s.Storage, n)
+			}
+		}
+		if !cd.jobsOK {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, j := range cd.jobs {
+			if j.Type != "" && j.Type != "vzdump" || seen[j.ID] {
+				continue
+			}
+			seen[j.ID] = true
+			gauge(ch, descs.jobEnabled, boolFloat(j.IsEnabled()), cd.name, j.ID, j.Storage, j.Schedule)
+		}
+	}
+}
