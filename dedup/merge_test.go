@@ -1,0 +1,430 @@
+package dedup
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// twoClusters: clusters "a" and "b" (one node each) with pbs storages on
+// pbs1:store1 namespaces "a" and "b", each with a vm/100 of its own.
+func twoClusters(nsA, nsB string) (Estate, fakeSource) {
+	e := Estate{
+		Clusters: []Cluster{
+			{Target: "pve-a", Name: "a", Up: true, Nodes: nodes("a1"), Guests: []proxmox.ClusterResource{vm(100, "a1")},
+				Storages: []proxmox.StorageConfig{pbsStorage("pbs", "pbs.example.org", "store1", nsA, fpPBS1)}},
+			{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1"), Guests: []proxmox.ClusterResource{vm(100, "b1")},
+				Storages: []proxmox.StorageConfig{pbsStorage("backup", "pbs.example.org", "store1", nsB, fpPBS1)}},
+		},
+		PBS: []PBS{pbsTarget("pbs1", "pbs.example.org:8007", fpPBS1, ds("store1", "a", "b"))},
+	}
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{
+		"pbs1/store1/a": {snapshot("vm", "100", t0), snapshot("vm", "100", t0+day)},
+		"pbs1/store1/b": {snapshot("vm", "100", t0+2*day)},
+	}}
+	return e, src
+}
+
+func TestMergeVMIDCollisionsAcrossClustersStayApart(t *testing.T) {
+	e, src := twoClusters("a", "b")
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "a", "vm", "100"); g.Snapshots != 2 || g.Last != t0+day {
+		t.Errorf("a vm/100: %+v", g)
+	}
+	if g := findGuest(t, res, "b", "vm", "100"); g.Snapshots != 1 || g.Last != t0+2*day {
+		t.Errorf("b vm/100: %+v", g)
+	}
+	if g := findGroup(t, res, "pbs1:store1/a", "vm", "100"); g.Cluster != "a" {
+		t.Errorf("group of a: %+v", g)
+	}
+	if hasWarning(res.Warnings, WarnClusterCollision) {
+		t.Errorf("no collision expected: %+v", res.Warnings)
+	}
+}
+
+func TestMergeTwoClustersOnOneNamespaceCollide(t *testing.T) {
+	e, src := twoClusters("", "")
+	src.pbs["pbs1/store1/"] = []proxmox.Snapshot{snapshot("vm", "100", t0)}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	g := findGroup(t, res, "pbs1:store1", "vm", "100")
+	if g.Cluster != "" || g.Orphan {
+		t.Errorf("collided group must have cluster \"\" and no orphan flag: %+v", g)
+	}
+	if !hasWarning(res.Warnings, WarnClusterCollision) {
+		t.Errorf("want a cluster_collision warning")
+	}
+	// Both clusters can restore from it: their guests count it.
+	for _, c := range []string{"a", "b"} {
+		if g := findGuest(t, res, c, "vm", "100"); g.Snapshots != 1 {
+			t.Errorf("%s vm/100: %+v", c, g)
+		}
+	}
+	// Each cluster's pbs storage would repeat the records through PVE.
+	if res.Duplicates[DuplicatePBSViaPVE] != 2 {
+		t.Errorf("pbs_via_pve = %d, want 2", res.Duplicates[DuplicatePBSViaPVE])
+	}
+}
+
+func TestMergeVMAndCTWithTheSameID(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "", ""))
+	e.Clusters[0].Guests = []proxmox.ClusterResource{vm(100, "n1"), ct(100, "n2")}
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{"pbs1/store1/": {
+		snapshot("vm", "100", t0), snapshot("vm", "100", t0+day), snapshot("ct", "100", t0+2*day),
+	}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "100"); g.Snapshots != 2 || g.Last != t0+day {
+		t.Errorf("vm/100: %+v", g)
+	}
+	if g := findGuest(t, res, "c1", "ct", "100"); g.Snapshots != 1 || g.Last != t0+2*day {
+		t.Errorf("ct/100: %+v", g)
+	}
+	if findGroup(t, res, "pbs1:store1", "ct", "100").Orphan || findGroup(t, res, "pbs1:store1", "vm", "100").Orphan {
+		t.Errorf("vm/100 and ct/100 both exist")
+	}
+}
+
+func TestMergeUnknownIsNeverZero(t *testing.T) {
+	base := func() Estate {
+		e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "c1", ""), nfsStorage("nfs", "nas", "/e"), dirStorage("local", "backup"))
+		e.Clusters = append(e.Clusters, Cluster{Target: "pve-other", Name: "other", Up: true, Nodes: nodes("o1"),
+			Guests: []proxmox.ClusterResource{vm(100, "o1")}, Storages: []proxmox.StorageConfig{dirStorage("local", "backup")}})
+		return e
+	}
+	data := fakeSource{
+		pbs: map[string][]proxmox.Snapshot{"pbs1/store1/c1": {snapshot("vm", "100", t0)}},
+		pve: map[string][]proxmox.BackupVolume{"pve-c1/nfs": {vzdumpVolume("nfs", "qemu", 100, t0+1)}, "pve-other/local": {vzdumpVolume("local", "qemu", 100, t0)}},
+	}
+	tests := []struct {
+		name    string
+		estate  func() Estate
+		failPVE []string
+		failPBS []string
+		drop    string // a listing the collector did not deliver
+	}{
+		{name: "PBS namespace listing failed", estate: base, failPBS: []string{"pbs1:store1/c1"}},
+		{name: "shared storage listing failed", estate: base, failPVE: []string{"c1:nfs"}},
+		{name: "one node-local listing failed", estate: base, failPVE: []string{"c1/n2:local"}},
+		{name: "listing never delivered", estate: base, drop: "c1/n3:local"},
+		{name: "node offline", estate: func() Estate {
+			e := base()
+			e.Clusters[0].Nodes[2] = offlineNode("n3")
+			return e
+		}},
+		{name: "fallback read failed", estate: func() Estate {
+			e := base()
+			e.PBS[0].Up = false
+			return e
+		}, failPVE: []string{"c1:s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := tc.estate()
+			src := data
+			src.failPVE, src.failPBS = map[string]bool{}, map[string]bool{}
+			for _, r := range tc.failPVE {
+				src.failPVE[r] = true
+			}
+			for _, r := range tc.failPBS {
+				src.failPBS[r] = true
+			}
+			p := BuildPlan(e)
+			l := src.fetch(p)
+			delete(l.PVE, tc.drop)
+			res := Merge(e, p, l)
+			g := findGuest(t, res, "c1", "vm", "100")
+			if g.Known || g.Snapshots != 0 || g.Last != 0 || g.LastCopies != 0 {
+				t.Errorf("c1 vm/100 must be unknown with no numbers: %+v", g)
+			}
+			if g := findGuest(t, res, "other", "vm", "100"); !g.Known || g.Snapshots != 1 {
+				t.Errorf("another cluster's guest is affected: %+v", g)
+			}
+			down := 0
+			for _, up := range res.RepositoryUp {
+				if !up {
+					down++
+				}
+			}
+			if down != 1 {
+				t.Errorf("want exactly one repository down, got %v", res.RepositoryUp)
+			}
+		})
+	}
+	// And with everything read, the same guest is known.
+	e := base()
+	p := BuildPlan(e)
+	res := Merge(e, p, data.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "100"); !g.Known || g.Snapshots != 2 {
+		t.Errorf("all read: %+v", g)
+	}
+}
+
+func TestMergeKnownZeroWhenEverythingWasRead(t *testing.T) {
+	e := oneCluster(nfsStorage("nfs", "nas", "/e"))
+	e.Clusters[0].Guests = append(e.Clusters[0].Guests, vm(200, "n2"))
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-c1/nfs": {vzdumpVolume("nfs", "qemu", 100, t0)}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "200"); !g.Known || g.Snapshots != 0 || g.Last != 0 {
+		t.Errorf("vm/200 has no backup and everything was read: %+v", g)
+	}
+}
+
+func TestMergeClusterDown(t *testing.T) {
+	e, src := twoClusters("a", "b")
+	e.Clusters[1].Up = false
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	for _, g := range res.Guests {
+		if g.Cluster == "b" {
+			t.Errorf("guest of a down cluster exported: %+v", g)
+		}
+	}
+	// Its last known storages still attribute its namespace.
+	if g := findGroup(t, res, "pbs1:store1/b", "vm", "100"); g.Cluster != "b" || g.Orphan {
+		t.Errorf("namespace of a down cluster: %+v", g)
+	}
+}
+
+func TestMergeInProgressNeverCounts(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "", ""), pbsStorage("far", "far.example.org", "x", "", ""))
+	running := snapshot("vm", "100", t0+day)
+	running.Size = nil
+	src := fakeSource{
+		pbs: map[string][]proxmox.Snapshot{"pbs1/store1/": {snapshot("vm", "100", t0), running}},
+		pve: map[string][]proxmox.BackupVolume{"pve-c1/far": {pbsVolume("far", "vm", 100, t0+2*day, 1), pbsVolume("far", "vm", 100, t0+3*day, 4096)}},
+	}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGroup(t, res, "pbs1:store1", "vm", "100"); g.Snapshots != 1 || !g.InProgress || g.Last != t0 {
+		t.Errorf("PBS group with a running snapshot: %+v", g)
+	}
+	if g := findGroup(t, res, "c1:far", "vm", "100"); g.Snapshots != 1 || !g.InProgress || g.Last != t0+3*day {
+		t.Errorf("PVE-read group with a size-1 volume: %+v", g)
+	}
+	if g := findGuest(t, res, "c1", "vm", "100"); g.Snapshots != 2 {
+		t.Errorf("guest counts in-progress points: %+v", g)
+	}
+}
+
+func TestMergeOrphans(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "c1", ""))
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{
+		"pbs1/store1/c1": {snapshot("vm", "100", t0), snapshot("vm", "999", t0), snapshot("host", "pve1", t0)},
+		"pbs1/store1/":   {snapshot("vm", "998", t0)},
+	}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	for _, c := range []struct {
+		repo, typ, id string
+		orphan        bool
+	}{
+		{"pbs1:store1/c1", "vm", "100", false},
+		{"pbs1:store1/c1", "vm", "999", true},     // guest deleted
+		{"pbs1:store1/c1", "host", "pve1", false}, // host backups have no guest
+		{"pbs1:store1", "vm", "998", false},       // cluster unknown: cannot say
+	} {
+		if g := findGroup(t, res, c.repo, c.typ, c.id); g.Orphan != c.orphan {
+			t.Errorf("%s %s/%s: orphan=%v, want %v", c.repo, c.typ, c.id, g.Orphan, c.orphan)
+		}
+	}
+	// No guest series for an orphan.
+	for _, g := range res.Guests {
+		if g.BackupID == "999" {
+			t.Errorf("orphan became a guest: %+v", g)
+		}
+	}
+}
+
+func TestMergeSyncCopyCountsOnceAndShowsCopies(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "c1", ""))
+	e.PBS = append(e.PBS, pbsTarget("offsite", "offsite.example.org:8007", fpPBS2, ds("mirror", "c1")))
+	e.Overrides = []Override{{PBS: "offsite", Datastore: "mirror", Namespace: "c1", Cluster: "c1"}}
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{
+		"pbs1/store1/c1":    {snapshot("vm", "100", t0), snapshot("vm", "100", t0+day)},
+		"offsite/mirror/c1": {snapshot("vm", "100", t0)}, // the sync has not copied the newest yet
+	}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	g := findGuest(t, res, "c1", "vm", "100")
+	if g.Snapshots != 2 || g.LastCopies != 1 {
+		t.Errorf("before sync: %+v", g)
+	}
+	src.pbs["offsite/mirror/c1"] = append(src.pbs["offsite/mirror/c1"], snapshot("vm", "100", t0+day))
+	res = Merge(e, p, src.fetch(p))
+	g = findGuest(t, res, "c1", "vm", "100")
+	if g.Snapshots != 2 || g.LastCopies != 2 {
+		t.Errorf("after sync: %+v", g)
+	}
+	if gr := findGroup(t, res, "offsite:mirror/c1", "vm", "100"); gr.Cluster != "c1" {
+		t.Errorf("attributed offsite group: %+v", gr)
+	}
+}
+
+func TestMergeTwoClustersOneNFSExport(t *testing.T) {
+	e := Estate{Clusters: []Cluster{
+		{Target: "pve-a", Name: "a", Up: true, Nodes: nodes("a1", "a2"), Guests: []proxmox.ClusterResource{vm(100, "a1")},
+			Storages: []proxmox.StorageConfig{nfsStorage("nas", "NAS.lan", "/volume1/pve")}},
+		{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1"), Guests: []proxmox.ClusterResource{ct(300, "b1")},
+			Storages: []proxmox.StorageConfig{nfsStorage("shared-dumps", "nas.lan", "/volume1/pve/")}},
+	}}
+	files := []proxmox.BackupVolume{vzdumpVolume("nas", "qemu", 100, t0), vzdumpVolume("nas", "lxc", 300, t0+1)}
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-a/nas": files}}
+	p := BuildPlan(e)
+	if len(p.PVEListings) != 1 || p.PVEListings[0].Repository != "a:nas" {
+		t.Fatalf("one export must be listed once: %+v", p.PVEListings)
+	}
+	if r := findStorage(t, p, "b", "shared-dumps"); r.Repository != "a:nas" || r.Route != RoutePVE {
+		t.Errorf("b's storage: %+v", r)
+	}
+	res := Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "a", "vm", "100"); g.Snapshots != 1 {
+		t.Errorf("a vm/100: %+v", g)
+	}
+	if g := findGuest(t, res, "b", "ct", "300"); g.Snapshots != 1 || !g.Known {
+		t.Errorf("b ct/300: %+v", g)
+	}
+	if g := findGroup(t, res, "a:nas", "vm", "100"); g.Cluster != "" {
+		t.Errorf("group on an export of two clusters: %+v", g)
+	}
+	// b would list the 2 files again; a would list them on a2 as well.
+	if res.Duplicates[DuplicateSameRepository] != 2 || res.Duplicates[DuplicateSharedStorage] != 2 {
+		t.Errorf("duplicates %v", res.Duplicates)
+	}
+	// If the one listing fails, both clusters' guests are unknown.
+	src.failPVE = map[string]bool{"a:nas": true}
+	res = Merge(e, p, src.fetch(p))
+	if findGuest(t, res, "b", "ct", "300").Known {
+		t.Errorf("b's guest known although its only repository failed")
+	}
+}
+
+func TestMergeFallbackNextToDirectReadCountsOnce(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "c1", ""))
+	e.Overrides = []Override{{Cluster: "c1", Storage: "s", To: "pve"}}
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{"pbs1/store1/c1": {snapshot("vm", "100", t0), snapshot("host", "x", t0)}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "100"); g.Snapshots != 1 {
+		t.Errorf("vm/100: %+v", g)
+	}
+	// The PVE view would have repeated only the vm record, on 3 nodes.
+	if res.Duplicates[DuplicateSameRepository] != 1 || res.Duplicates[DuplicateSharedStorage] != 2 {
+		t.Errorf("duplicates %v", res.Duplicates)
+	}
+}
+
+func TestMergeSameVolidOnTwoNodesIsTwoFiles(t *testing.T) {
+	e := oneCluster(dirStorage("local", "backup"))
+	v := vzdumpVolume("local", "qemu", 100, t0)
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-c1/local@n1": {v}, "pve-c1/local@n2": {v}, "pve-c1/local@n3": {}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	findGroup(t, res, "c1/n1:local", "vm", "100")
+	findGroup(t, res, "c1/n2:local", "vm", "100")
+	// One point in time, held in two places.
+	if g := findGuest(t, res, "c1", "vm", "100"); g.Snapshots != 1 || g.LastCopies != 2 {
+		t.Errorf("vm/100: %+v", g)
+	}
+}
+
+func TestMergeGuestFields(t *testing.T) {
+	e := oneCluster(nfsStorage("nfs", "nas", "/e"))
+	g := vm(100, "n1")
+	g.Template, g.Tags, g.Name = true, "prod;db, Nobackup db", "db01"
+	e.Clusters[0].Guests = []proxmox.ClusterResource{g, vm(101, "n2"), ct(102, "n3"), vm(103, "n1")}
+	disabled := proxmox.Bool(false)
+	e.Clusters[0].Jobs = []proxmox.BackupJob{
+		{ID: "daily", Type: "vzdump", Schedule: "daily", VMID: "100,101"},
+		{ID: "six", Type: "vzdump", Schedule: "*/6:00", VMID: "101"},
+		{ID: "off", Type: "vzdump", Schedule: "hourly", VMID: "102", Enabled: &disabled},
+		{ID: "bad", Type: "vzdump", Schedule: "every tuesday", VMID: "103"},
+	}
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-c1/nfs": {}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	a := findGuest(t, res, "c1", "vm", "100")
+	if !a.Template || a.Name != "db01" || a.Node != "n1" || !reflect.DeepEqual(a.Tags, []string{"Nobackup", "db", "prod"}) {
+		t.Errorf("vm/100 fields: %+v", a)
+	}
+	if !a.InJob || a.ExpectedIntervalSeconds != day {
+		t.Errorf("vm/100 job: %+v", a)
+	}
+	if b := findGuest(t, res, "c1", "vm", "101"); b.ExpectedIntervalSeconds != 6*3600 {
+		t.Errorf("vm/101: shortest of daily and every 6 h: %+v", b)
+	}
+	if c := findGuest(t, res, "c1", "ct", "102"); c.InJob || c.ExpectedIntervalSeconds != 0 {
+		t.Errorf("ct/102 only in a disabled job: %+v", c)
+	}
+	if d := findGuest(t, res, "c1", "vm", "103"); !d.InJob || d.ExpectedIntervalSeconds != 0 {
+		t.Errorf("vm/103 in a job with an unparsable schedule: %+v", d)
+	}
+	if !hasWarning(res.Warnings, WarnScheduleUnparsable) {
+		t.Errorf("want a schedule_unparsable warning")
+	}
+}
+
+func TestMergePermissionSuspected(t *testing.T) {
+	for _, tc := range []struct {
+		content string
+		used    int64
+		volumes []proxmox.BackupVolume
+		want    bool
+	}{
+		{"backup", 5 << 30, nil, true},
+		{"backup", 0, nil, false},           // empty storage
+		{"backup,iso", 5 << 30, nil, false}, // other content may fill it
+		{"backup", 5 << 30, []proxmox.BackupVolume{vzdumpVolume("nfs", "qemu", 100, t0)}, false},
+	} {
+		t.Run(fmt.Sprintf("%s/%d/%d", tc.content, tc.used, len(tc.volumes)), func(t *testing.T) {
+			s := nfsStorage("nfs", "nas", "/e")
+			s.Content = tc.content
+			e := oneCluster(s)
+			e.Clusters[0].NodeStorages = map[string][]proxmox.NodeStorage{"n1": {{Storage: "nfs", Enabled: true, Active: true, Used: proxmox.Int(tc.used)}}}
+			src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-c1/nfs": tc.volumes}}
+			p := BuildPlan(e)
+			res := Merge(e, p, src.fetch(p))
+			if got := hasWarning(res.Warnings, WarnPermissionSuspected); got != tc.want {
+				t.Errorf("permission_suspected = %v, want %v (%+v)", got, tc.want, res.Warnings)
+			}
+		})
+	}
+}
+
+func TestMergeVerificationStates(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "", ""))
+	ok := snapshot("vm", "100", t0)
+	ok.Verification = &proxmox.Verification{State: "ok"}
+	failed := snapshot("vm", "100", t0+day)
+	failed.Verification = &proxmox.Verification{State: "failed"}
+	failed.Protected = true
+	never := snapshot("ct", "101", t0)
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{"pbs1/store1/": {failed, ok, never}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	if g := findGroup(t, res, "pbs1:store1", "vm", "100"); g.LastVerification != VerificationFailed || g.VerifyFailed != 1 || g.Protected != 1 || g.First != t0 || g.Last != t0+day {
+		t.Errorf("vm/100: %+v", g)
+	}
+	if g := findGroup(t, res, "pbs1:store1", "ct", "101"); g.LastVerification != VerificationNone || g.VerifyFailed != 0 {
+		t.Errorf("never verified is none, not failed: %+v", g)
+	}
+}
+
+func TestMergeIsDeterministic(t *testing.T) {
+	e, src := homelab()
+	p := BuildPlan(e)
+	want := Merge(e, p, src.fetch(p))
+	for i := 0; i < 10; i++ {
+		if got := Merge(e, p, src.fetch(p)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("merge differs between runs")
+		}
+	}
+	if !strings.HasPrefix(want.Groups[0].Repository, "homelab") {
+		t.Errorf("groups not sorted by repository: %+v", want.Groups[0])
+	}
+}
