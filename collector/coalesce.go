@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // coalescer makes concurrent scrapes share one upstream fetch: while a fetch
@@ -12,6 +13,9 @@ import (
 type coalescer[T any] struct {
 	mu     sync.Mutex
 	flight *flight[T]
+	// joined counts callers that shared another's fetch (for tests and
+	// debugging).
+	joined atomic.Int64
 }
 
 type flight[T any] struct {
@@ -47,6 +51,7 @@ func (c *coalescer[T]) do(ctx context.Context, fn func(context.Context) T) (val 
 		}()
 	} else {
 		shared = true
+		c.joined.Add(1)
 		c.mu.Unlock()
 	}
 	select {
