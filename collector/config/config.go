@@ -60,7 +60,8 @@ type Target struct {
 	// it may be empty: the collector then uses the cluster name PVE reports.
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 	// URLs are API endpoints of the same cluster (or PBS), normalised to
-	// "https://host[:port]", tried in order on connection failure.
+	// "https://host[:port][/prefix]" (a path prefix only for an API behind
+	// a reverse proxy), tried in order on connection failure.
 	URLs []string `yaml:"urls" json:"urls"`
 	// TokenID is "user@realm!tokenname".
 	TokenID string `yaml:"token_id" json:"token_id"`

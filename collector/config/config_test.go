@@ -68,7 +68,7 @@ func TestLoadGood(t *testing.T) {
 		PVE: []Target{
 			{
 				Name:            "homelab",
-				URLs:            []string{"https://pve1.example.org:8006", "https://pve2.example.org:8006"},
+				URLs:            []string{"https://pve1.example.org:8006", "https://pve2.example.org:8006", "https://proxy.example.org/pve-homelab"},
 				TokenID:         "exporter@pve!backup",
 				TokenSecret:     "hunter2-homelab-file",
 				TokenSecretFile: filepath.Join(dir, "homelab.secret"),
@@ -83,7 +83,7 @@ func TestLoadGood(t *testing.T) {
 				TokenSecret:    pve2Secret,
 				TLS:            TLS{Fingerprint: "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89"},
 				MaxConcurrency: DefaultMaxConcurrency,
-				Line:           14,
+				Line:           15,
 			},
 		},
 		PBS: []Target{
@@ -96,7 +96,7 @@ func TestLoadGood(t *testing.T) {
 				TLS:             TLS{Fingerprint: "01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef"},
 				Namespaces:      []string{"", "homelab", "homelab/old"},
 				MaxConcurrency:  DefaultMaxConcurrency,
-				Line:            20,
+				Line:            21,
 			},
 			{
 				Name:            "offsite",
@@ -107,15 +107,15 @@ func TestLoadGood(t *testing.T) {
 				Namespaces:      []string{"homelab"},
 				MaxConcurrency:  DefaultMaxConcurrency,
 				Offline:         Offline{KeepLastKnown: 36 * time.Hour},
-				Line:            26,
+				Line:            27,
 			},
 		},
 		Routes: []Route{
-			{Cluster: "homelab", Storage: "backup-server", To: "pbs1", Line: 34},
-			{Cluster: "homelab", Storage: "old-nfs", To: ToIgnore, Line: 37},
-			{Cluster: "homelab", Storage: "usb", To: ToPVE, Line: 40},
-			{PBS: "offsite", Datastore: "store1", Namespace: "homelab", Cluster: "homelab", Line: 43},
-			{PBS: "pbs1", Datastore: "2024", Cluster: "homelab", Line: 47},
+			{Cluster: "homelab", Storage: "backup-server", To: "pbs1", Line: 35},
+			{Cluster: "homelab", Storage: "old-nfs", To: ToIgnore, Line: 38},
+			{Cluster: "homelab", Storage: "usb", To: ToPVE, Line: 41},
+			{PBS: "offsite", Datastore: "store1", Namespace: "homelab", Cluster: "homelab", Line: 44},
+			{PBS: "pbs1", Datastore: "2024", Cluster: "homelab", Line: 48},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -548,5 +548,28 @@ func TestErrorFormat(t *testing.T) {
 	}
 	if got := (Warning{Source: "f.yml", Line: 1, Message: "w"}).String(); got != "f.yml:1: w" {
 		t.Errorf("warning: %q", got)
+	}
+}
+
+func TestToProxmox(t *testing.T) {
+	setTestEnv(t)
+	cfg, _, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	got := cfg.PVE[0].ToProxmox("pve", logger)
+	if got.Name != "homelab" || got.Kind != "pve" || got.TokenID != "exporter@pve!backup" ||
+		got.TokenSecret != "hunter2-homelab-file" || got.TLS.CAFile != "testdata/ca.pem" ||
+		got.MaxConcurrency != 8 || got.Logger != logger || !slices.Equal(got.URLs, cfg.PVE[0].URLs) {
+		t.Errorf("ToProxmox(pve[0]) = %+v", got)
+	}
+	got.URLs[0] = "changed"
+	if cfg.PVE[0].URLs[0] == "changed" {
+		t.Errorf("ToProxmox shares the URL slice with the config")
+	}
+	pbs := cfg.PBS[0].ToProxmox("pbs", nil)
+	if pbs.Kind != "pbs" || pbs.TLS.Fingerprint != cfg.PBS[0].TLS.Fingerprint || pbs.TokenSecret != "hunter2-pbs1-file" {
+		t.Errorf("ToProxmox(pbs[0]) = %+v", pbs)
 	}
 }

@@ -28,14 +28,14 @@ var badCases = []struct {
 	}},
 	{"bad_urls", []string{
 		":3: pve[0].urls[0]: http:// is refused: the API token would cross the network in clear text; use https:// (Proxmox serves its API over HTTPS only)",
-		`:4: pve[0].urls[1]: remove "/api2/json": the exporter adds /api2/json itself; want https://host.example.org:8006`,
+		`:4: pve[0].urls[1]: drop "/api2/json" from the URL: the exporter adds /api2/json itself`,
 		":5: pve[0].urls[2]: has no scheme; want https://host.example.org:8006",
 		":6: pve[0].urls[3]: must not contain a user or password: authentication uses token_id and the token secret",
 		`:7: pve[0].urls[4]: scheme "ftp" is not supported; want https://host.example.org:8006`,
 		":8: pve[0].urls[5]: port 99999 is not between 1 and 65535",
 		":9: pve[0].urls[6]: has no host; want https://host.example.org:8006",
 		":10: pve[0].urls[7]: must not have a query or fragment; want https://host.example.org:8006",
-		`:11: pve[0].urls[8]: must not have a path ("/proxy"); want https://host.example.org:8006`,
+		`:11: pve[0].urls[8]: drop "/api2/json/" from the URL: the exporter adds /api2/json itself`,
 	}},
 	{"ca_files", []string{
 		":5: pve[0].tls.ca_file: cannot read /nonexistent/ca.pem: no such file",

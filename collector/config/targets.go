@@ -396,7 +396,8 @@ func redactURL(s string) string {
 	return s
 }
 
-// normalizeURL checks an API URL and returns it as "https://host[:port]".
+// normalizeURL checks an API URL and returns it as "https://host[:port]"
+// plus any path prefix, without a trailing slash.
 // The second result, when not empty, says what is wrong.
 func normalizeURL(s, defaultPort string) (string, string) {
 	example := "https://host.example.org:" + defaultPort
@@ -440,13 +441,13 @@ func normalizeURL(s, defaultPort string) (string, string) {
 	if u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return "", "must not have a query or fragment; want " + example
 	}
-	if u.Path != "" && u.Path != "/" {
-		if strings.HasPrefix(u.Path, "/api2") {
-			return "", fmt.Sprintf("remove %q: the exporter adds /api2/json itself; want %s", u.Path, example)
-		}
-		return "", fmt.Sprintf("must not have a path (%q); want %s", u.Path, example)
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	if i := strings.Index(path+"/", "/api2/"); i >= 0 {
+		return "", fmt.Sprintf("drop %q from the URL: the exporter adds /api2/json itself", u.Path[i:])
 	}
-	return "https://" + strings.ToLower(u.Host), ""
+	// A path is kept as a prefix: the API may sit behind a reverse proxy
+	// under a sub-path.
+	return "https://" + strings.ToLower(u.Host) + path, ""
 }
 
 // checkNamespace validates a PBS namespace path ("" is the root).
