@@ -82,7 +82,8 @@ type Error struct {
 	Endpoint string
 	// Class is the coarse failure reason.
 	Class ErrorClass
-	// Status is the HTTP status, 0 when no response was received.
+	// Status is the HTTP status, 0 when no complete response was received
+	// (transport failures, TLS, timeouts).
 	Status int
 	// Message is Proxmox's own message (PVE JSON message + errors map, PBS
 	// plain-text body, 401 reason phrase) or a description of the

@@ -399,11 +399,11 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBytes+1))
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return c.newError(path, ClassTimeout, resp.StatusCode, transportMessage(cerr), err), false
+			return c.newError(path, ClassTimeout, 0, transportMessage(cerr), err), false
 		}
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			return c.newError(path, ClassTimeout, resp.StatusCode, "reading response: "+err.Error(), err), false
+			return c.newError(path, ClassTimeout, 0, "reading response: "+err.Error(), err), false
 		}
 		return c.newError(path, ClassBadResponse, resp.StatusCode, "truncated response: "+err.Error(), err), false
 	}
@@ -413,6 +413,10 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	c.logger.Debug("proxmox request", "target", c.name, "url", ep.display, "endpoint", path,
 		"status", resp.StatusCode, "bytes", n, "duration", time.Since(start))
 	if err := DecodeEnvelope(buf.Bytes(), out); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// The body was cut short because the caller gave up.
+			return c.newError(path, ClassTimeout, 0, transportMessage(cerr), cerr), false
+		}
 		return c.newError(path, ClassBadResponse, resp.StatusCode, err.Error(), err), false
 	}
 	return nil, false
@@ -449,6 +453,9 @@ func (d *envelopeData) UnmarshalJSON(b []byte) error {
 // not a JSON object, has no "data", has "data": null, or whose data does
 // not fit out's type is an error: we rely on it.
 func DecodeEnvelope(body []byte, out any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errors.New("empty response body")
+	}
 	d := &envelopeData{out: out}
 	env := struct {
 		// A pointer, so JSON null sets it to nil instead of calling
@@ -470,9 +477,6 @@ func DecodeEnvelope(body []byte, out any) error {
 	case env.Data == nil:
 		return errors.New(`response "data" is null`)
 	case !d.present:
-		if len(bytes.TrimSpace(body)) == 0 {
-			return errors.New("empty response body")
-		}
 		return errors.New(`response has no "data" member`)
 	}
 	return nil

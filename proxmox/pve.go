@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // PVEClient reads a Proxmox VE cluster's API (REFERENCE.md §2). It
@@ -22,8 +23,34 @@ func NewPVEClient(t Target) (*PVEClient, error) {
 	return &PVEClient{Client: c}, nil
 }
 
-// seg escapes one path segment (a node, storage or UPID).
-func seg(s string) string { return url.PathEscape(s) }
+// seg escapes one path segment (a node, storage or UPID). It keeps every
+// character RFC 3986 allows in a segment (so a UPID goes out as Proxmox's
+// own clients send it, "root@pam!mon:" unescaped) and percent-encodes the
+// rest ('/', '?', '#', '%', backslash, space, non-ASCII).
+func seg(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isPathChar(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// isPathChar reports whether c is an RFC 3986 pchar other than '%'.
+func isPathChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
+}
 
 // getList is Get for list endpoints; it returns nil on error so callers
 // never see a partial decode.
