@@ -294,7 +294,7 @@ func looksLikeJSONOrHTML(s string) bool {
 }
 
 // maxMessage bounds Error.Message, which ends up in logs and on /status.
-const maxMessage = 300
+const maxMessage = 512
 
 // cleanMessage makes a server-provided message safe for one log line:
 // control characters become spaces, runs of space collapse, long text is cut.

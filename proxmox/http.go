@@ -322,8 +322,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 		}
 	}
 	var failed []string
+	var last *Error
 	for _, i := range order {
 		err, failover := c.try(ctx, c.endpoints[i], path, query, out)
+		last = err
 		if err == nil {
 			if i != first {
 				c.sticky.Store(int32(i))
@@ -339,12 +341,9 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 			return err
 		}
 		failed = append(failed, c.endpoints[i].display+": "+err.Message)
-		if len(failed) == len(order) {
-			err.Message = cleanMessage(fmt.Sprintf("all %d URLs failed: %s", len(order), strings.Join(failed, "; ")))
-			return err
-		}
 	}
-	panic("unreachable") // the loop returns on the last URL
+	last.Message = cleanMessage(fmt.Sprintf("all %d URLs failed: %s", len(order), strings.Join(failed, "; ")))
+	return last
 }
 
 // try issues the request against one URL. It returns nil on success, else
