@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // coalescer makes concurrent scrapes share one upstream fetch: while a fetch
@@ -23,6 +24,13 @@ type flight[T any] struct {
 	val  T
 }
 
+// fetchMargin is how much earlier than the caller's deadline the fetch
+// must end: the time to merge the results and encode the answer. A tenth of
+// the budget, at most 250 ms.
+func fetchMargin(budget time.Duration) time.Duration {
+	return min(budget/10, 250*time.Millisecond)
+}
+
 // do returns the result of the fetch in flight, or starts fn when none is.
 // fn runs detached from the caller's cancellation (a Prometheus that hangs
 // up must not abort the fetch other scrapes wait for) but keeps the first
@@ -39,7 +47,7 @@ func (c *coalescer[T]) do(ctx context.Context, fn func(context.Context) T) (val 
 		fctx := context.WithoutCancel(ctx)
 		cancel := context.CancelFunc(func() {})
 		if dl, has := ctx.Deadline(); has {
-			fctx, cancel = context.WithDeadline(fctx, dl)
+			fctx, cancel = context.WithDeadline(fctx, dl.Add(-fetchMargin(time.Until(dl))))
 		}
 		go func() {
 			defer cancel()

@@ -209,13 +209,26 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 		}
 	}
 
-	// Phase 1: inventories, every target concurrently.
+	// Phase 1: inventories, every target concurrently. Planning needs all
+	// of them, so a hanging source must not eat the whole budget: the
+	// inventories get half of it, and a source not done by then is down
+	// for this scrape while the others' listings still fit.
 	var wg sync.WaitGroup
+	invCtx := func(tctx context.Context) (context.Context, context.CancelFunc) {
+		if dl, ok := tctx.Deadline(); ok {
+			return context.WithDeadline(tctx, start.Add(dl.Sub(start)/2))
+		}
+		return context.WithCancel(tctx)
+	}
 	for _, cd := range res.clusters {
-		wg.Go(func() { s.inventoryPVE(cd.ctx, cd) })
+		ictx, cancel := invCtx(cd.ctx)
+		defer cancel()
+		wg.Go(func() { s.inventoryPVE(ictx, cd) })
 	}
 	for _, pd := range res.pbs {
-		wg.Go(func() { s.inventoryPBS(pd.ctx, pd) })
+		ictx, cancel := invCtx(pd.ctx)
+		defer cancel()
+		wg.Go(func() { s.inventoryPBS(ictx, pd) })
 	}
 	wg.Wait()
 
@@ -224,13 +237,22 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	res.plan = dedup.BuildPlan(res.estate)
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
 	var mu sync.Mutex
+	fallbackRepos := map[string]bool{}
+	for _, sr := range res.plan.Storages {
+		if sr.Route == dedup.RoutePVEFallback {
+			for _, r := range append([]string{sr.Repository}, sr.Repositories...) {
+				fallbackRepos[r] = true
+			}
+		}
+	}
 	for _, l := range res.plan.PVEListings {
 		cd := findCluster(res.clusters, l.ClusterTarget)
 		if cd == nil {
 			continue
 		}
+		fallback := fallbackRepos[l.Repository]
 		wg.Go(func() {
-			r := s.listPVE(cd.ctx, cd, l)
+			r := s.listPVE(cd.ctx, cd, l, fallback)
 			mu.Lock()
 			listings.PVE[l.Repository] = r
 			mu.Unlock()
@@ -608,7 +630,7 @@ func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 
 // listPVE reads one storage content listing, moving to the next candidate
 // node when one is unreachable (a shared storage can be read from any).
-func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListing) dedup.PVEResult {
+func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListing, fallback bool) dedup.PVEResult {
 	var lastErr error
 	for _, node := range l.Nodes {
 		var vols []proxmox.BackupVolume
@@ -617,7 +639,17 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 			return dedup.PVEResult{Volumes: vols, Node: node}
 		}
 		lastErr = err
-		cd.run.fail("GET /nodes/"+node+"/storage/"+l.Storage+"/content", "storage "+l.Storage, err, "")
+		endpoint := "GET /nodes/" + node + "/storage/" + l.Storage + "/content"
+		if fallback {
+			// A pbs storage read through PVE because its PBS is down or
+			// unmatched: PVE fails because the PBS does. That takes the
+			// repository down and counts an error, but does not call
+			// the PVE cluster down (no "PVE down" page for a PBS outage).
+			cd.run.warn(Failure{Endpoint: endpoint, Part: "storage " + l.Storage, Reason: reasonOf(err),
+				Message: errorMessage(err), Hint: "the PBS behind this pbs storage did not answer PVE either; see the PBS target's state"})
+		} else {
+			cd.run.fail(endpoint, "storage "+l.Storage, err, "")
+		}
 		if reasonOf(err) != "unreachable" {
 			break
 		}
