@@ -455,7 +455,6 @@ func TestLabCheck(t *testing.T) {
 	checkNoSecrets(t, l, out.String(), string(js), w.Body.String())
 }
 
-
 // TestLabPBSDown: with the PBS down, its storage falls back to PVE, which
 // cannot reach the PBS either. Guests whose backups may live there are
 // unknown (absent, never 0); the PVE cluster is not called down for it.
