@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,7 @@ type Server struct {
 	hmu      sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
+	active   atomic.Int64 // handlers running, for tests
 
 	idx indexCache
 }
@@ -73,6 +75,7 @@ type endpoint struct {
 	srv     *http.Server
 	up      bool
 	stopped chan struct{}
+	served  chan struct{} // closed when the current Serve returned
 	wg      sync.WaitGroup
 }
 
@@ -516,9 +519,12 @@ func (ep *endpoint) start() error {
 	ep.up = true
 	ep.stopped = make(chan struct{})
 	tl := tls.NewListener(ln, cfg)
+	served := make(chan struct{})
+	ep.served = served
 	ep.wg.Add(1)
 	go func() {
 		defer ep.wg.Done()
+		defer close(served)
 		_ = srv.Serve(tl)
 	}()
 	return nil
@@ -533,10 +539,13 @@ func (ep *endpoint) stop() {
 		return
 	}
 	ep.up = false
-	srv := ep.srv
+	srv, served := ep.srv, ep.served
 	close(ep.stopped)
 	ep.mu.Unlock()
 	_ = srv.Close()
+	// The socket is only really closed once Serve's pending Accept has
+	// released it; wait, so that the next dial is refused, not reset.
+	<-served
 }
 
 func (ep *endpoint) stoppedCh() <-chan struct{} {
@@ -553,6 +562,7 @@ func (s *Server) enter() bool {
 		return false
 	}
 	s.inflight.Add(1)
+	s.active.Add(1)
 	return true
 }
 
@@ -607,6 +617,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.inflight.Done()
+	defer s.active.Add(-1)
 	rec := Request{Target: ep.target, Node: ep.node, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
 	rp := s.handle(ep, w, r, &rec)
 	rec.Status = rp.status
