@@ -244,7 +244,9 @@ func TestCloseReleasesHangingRequestsWithoutLeaks(t *testing.T) {
 	s.SetFault(Fault{Target: "homelab", Kind: Hang})
 	hc := insecureClient(0)
 	done := make(chan resp, 2)
-	go func() { done <- doGet(context.Background(), hc, s.PVEURL("homelab", "pve1"), "/nodes", nil, pveAuth(s, "homelab")) }()
+	go func() {
+		done <- doGet(context.Background(), hc, s.PVEURL("homelab", "pve1"), "/nodes", nil, pveAuth(s, "homelab"))
+	}()
 	go func() {
 		done <- doGet(context.Background(), hc, s.PVEURL("homelab", "pve2"), "/nodes/pve3/tasks", nil, pveAuth(s, "homelab"))
 	}()
