@@ -129,15 +129,6 @@ type targetSet struct {
 	overrides []dedup.Override
 }
 
-func (s *targetSet) byName(name, kind string) *target {
-	for _, t := range s.targets {
-		if t.name == name && t.kind == kind {
-			return t
-		}
-	}
-	return &target{}
-}
-
 // New builds a Collector for cfg. It connects to nothing yet: sources are
 // read on each scrape.
 func New(cfg *config.Config, opts Options) (*Collector, error) {
@@ -207,7 +198,7 @@ func (c *Collector) install(set *targetSet) {
 	defer c.stateMu.Unlock()
 	present := map[runKey]bool{}
 	for _, t := range set.targets {
-		present[runKey{t.name, t.kind}] = true
+		present[runKey{t.label(), t.kind}] = true
 	}
 	for k := range c.errorCounts {
 		if !present[runKey{k.target, k.kind}] {
@@ -289,8 +280,8 @@ func (c *Collector) timedOutResult(start time.Time) *scrapeResult {
 	set := c.currentSet()
 	res := &scrapeResult{start: start, enabled: c.opts.Enabled}
 	for _, t := range set.targets {
-		r := &targetRun{name: t.name, kind: t.kind}
-		r.failures = []Failure{{Target: t.name, Kind: t.kind, Endpoint: "scrape", Part: "target", Reason: "timeout",
+		r := &targetRun{name: t.label(), kind: t.kind, tgt: t}
+		r.failures = []Failure{{Target: t.label(), Kind: t.kind, Endpoint: "scrape", Part: "target", Reason: "timeout",
 			Message: "no answer before the scrape deadline (waiting for a concurrent scrape)", Hint: hintFor(t.kind, "timeout", "", nil, "")}}
 		res.runs = append(res.runs, r)
 	}

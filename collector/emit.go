@@ -40,8 +40,8 @@ func (c *Collector) emitTargets(ch chan<- prometheus.Metric, res *scrapeResult) 
 	clusterOf := map[string]string{}
 	versionOf := map[runKey]string{}
 	for _, cd := range res.clusters {
-		clusterOf[cd.t.name] = cd.name
-		versionOf[runKey{cd.t.name, cd.t.kind}] = cd.version
+		clusterOf[cd.run.name] = cd.name
+		versionOf[runKey{cd.run.name, cd.t.kind}] = cd.version
 	}
 	for _, pd := range res.pbs {
 		versionOf[runKey{pd.t.name, pd.t.kind}] = pd.version

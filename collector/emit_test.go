@@ -56,6 +56,7 @@ func fixedResult() *scrapeResult {
 	r1 := &targetRun{name: "homelab", kind: "pve", requests: 12, duration: 250 * time.Millisecond}
 	r2 := &targetRun{name: "pbs1", kind: "pbs", requests: 7, duration: 100 * time.Millisecond}
 	r2.failures = []Failure{{Reason: "timeout"}}
+	cd.run, pd.run = r1, r2
 	return &scrapeResult{
 		start: now, duration: time.Second,
 		runs: []*targetRun{r1, r2}, clusters: []*clusterData{cd}, pbs: []*pbsData{pd},

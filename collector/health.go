@@ -46,6 +46,7 @@ type targetRun struct {
 	// difference.
 	requestsBefore uint64
 	start          time.Time
+	tgt            *target
 	lim            *limiter
 	// lastEnd is when the target's last request ended (Unix nanoseconds).
 	lastEnd atomic.Int64
@@ -96,6 +97,21 @@ func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) F
 	}
 	t.failures = append(t.failures, f)
 	return f
+}
+
+// rename changes the target label of the run and its failures recorded so
+// far (a PVE target without a configured name is known by its cluster name
+// once PVE reported it). Called when no request is in flight.
+func (t *targetRun) rename(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.name = name
+	for i := range t.failures {
+		t.failures[i].Target = name
+	}
+	for i := range t.warnings {
+		t.warnings[i].Target = name
+	}
 }
 
 // warn records a problem found in a successful answer.

@@ -71,9 +71,32 @@ type target struct {
 	concurrency int
 	// timeout, when set, caps one scrape's time on this target.
 	timeout time.Duration
+	// configured is the name given in the config ("" for a PVE target
+	// without one: it is then known by the cluster name PVE reports).
+	configured string
+	// discovered is that reported name, once known.
+	discoveredMu sync.Mutex
+	discovered   string
 	// keepLastKnown is how long a PBS's last known groups are still
 	// exported while it is unreachable (config offline.keep_last_known).
 	keepLastKnown time.Duration
+}
+
+// label is the target label: the configured name, else the cluster name
+// PVE reported, else the first URL's host.
+func (t *target) label() string {
+	t.discoveredMu.Lock()
+	defer t.discoveredMu.Unlock()
+	if t.configured == "" && t.discovered != "" {
+		return t.discovered
+	}
+	return t.name
+}
+
+func (t *target) setDiscovered(name string) {
+	t.discoveredMu.Lock()
+	t.discovered = name
+	t.discoveredMu.Unlock()
 }
 
 func (t *target) requests() uint64 {
@@ -193,7 +216,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}}
 
 	for _, t := range set.targets {
-		run := &targetRun{name: t.name, kind: t.kind, lim: t.lim, start: start, requestsBefore: t.requests()}
+		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, lim: t.lim, start: start, requestsBefore: t.requests()}
 		res.runs = append(res.runs, run)
 		tctx := ctx
 		if t.timeout > 0 {
@@ -301,7 +324,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 
 	end := time.Now()
 	for _, r := range res.runs {
-		r.requests = set.byName(r.name, r.kind).requests() - r.requestsBefore
+		r.requests = r.tgt.requests() - r.requestsBefore
 		if last := r.lastEnd.Load(); last > 0 {
 			r.duration = time.Unix(0, last).Sub(start)
 		}
@@ -313,7 +336,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 
 func findCluster(cs []*clusterData, target string) *clusterData {
 	for _, cd := range cs {
-		if cd.t.name == target {
+		if cd.run.name == target {
 			return cd
 		}
 	}
@@ -387,7 +410,14 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	})
 	wg.Wait()
 
-	cd.name = clusterName(cd.t, status, cd.nodes)
+	name, reported := clusterName(cd.t, status, cd.nodes)
+	cd.name = name
+	if reported && cd.t.clusterName == "" && cd.t.configured == "" {
+		// No name in the config: the target is known by the name PVE
+		// reports, from now on.
+		cd.t.setDiscovered(name)
+		run.rename(name)
+	}
 	cd.up = nodesOK && guestsOK && storagesOK
 	if !nodesOK {
 		return
@@ -422,14 +452,15 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 }
 
 // clusterName applies METRICS.md: the configured name, else the name PVE
-// reports for the cluster, else a standalone node's own name.
-func clusterName(t *target, status []proxmox.ClusterStatusItem, nodes []proxmox.Node) string {
+// reports for the cluster, else a standalone node's own name. reported is
+// true when the name came from PVE.
+func clusterName(t *target, status []proxmox.ClusterStatusItem, nodes []proxmox.Node) (name string, reported bool) {
 	if t.clusterName != "" {
-		return t.clusterName
+		return t.clusterName, false
 	}
 	for _, it := range status {
 		if it.Type == "cluster" && it.Name != "" {
-			return it.Name
+			return it.Name, true
 		}
 	}
 	var members []string
@@ -444,9 +475,9 @@ func clusterName(t *target, status []proxmox.ClusterStatusItem, nodes []proxmox.
 		}
 	}
 	if len(members) == 1 {
-		return members[0]
+		return members[0], true
 	}
-	return t.name
+	return t.label(), false
 }
 
 // inventoryPBS reads a PBS's version, datastores and their namespaces, and
@@ -607,7 +638,7 @@ func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 	e := dedup.Estate{Overrides: overrides}
 	for _, cd := range res.clusters {
 		e.Clusters = append(e.Clusters, dedup.Cluster{
-			Target: cd.t.name, Name: cd.name, Up: cd.up,
+			Target: cd.run.name, Name: cd.name, Up: cd.up,
 			Nodes: cd.nodes, Guests: cd.guests, Storages: cd.storages,
 			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
 		})

@@ -111,7 +111,7 @@ func (c *Collector) status(res *scrapeResult) Status {
 	fingerprintOf := map[string]string{}
 	insecure := map[string]bool{}
 	for _, cd := range res.clusters {
-		clusterOf[cd.t.name], versionOf["pve/"+cd.t.name], insecure["pve/"+cd.t.name] = cd.name, cd.version, cd.t.insecure
+		clusterOf[cd.run.name], versionOf["pve/"+cd.run.name], insecure["pve/"+cd.run.name] = cd.name, cd.version, cd.t.insecure
 	}
 	for _, pd := range res.pbs {
 		versionOf["pbs/"+pd.t.name], fingerprintOf[pd.t.name], insecure["pbs/"+pd.t.name] = pd.version, pd.fingerprint, pd.t.insecure

@@ -30,7 +30,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 			return nil, fmt.Errorf("pve target %q: %w", name, err)
 		}
 		set.targets = append(set.targets, &target{
-			name: name, kind: dedup.KindPVE, clusterName: tc.Name, pve: cl,
+			name: name, configured: tc.Name, kind: dedup.KindPVE, clusterName: tc.Name, pve: cl,
 			insecure: pt.TLS.InsecureSkipVerify, sig: signatureOf(pt),
 			concurrency: tc.MaxConcurrency, timeout: tc.Timeout,
 		})
@@ -48,7 +48,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 			}
 		}
 		set.targets = append(set.targets, &target{
-			name: pt.Name, kind: dedup.KindPBS, pbs: cl, endpoints: eps,
+			name: pt.Name, configured: pt.Name, kind: dedup.KindPBS, pbs: cl, endpoints: eps,
 			namespaces: append([]string(nil), tc.Namespaces...),
 			insecure:   pt.TLS.InsecureSkipVerify, sig: signatureOf(pt),
 			concurrency: tc.MaxConcurrency, timeout: tc.Timeout, keepLastKnown: tc.Offline.KeepLastKnown,

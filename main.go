@@ -1,0 +1,308 @@
+// Command proxmox_backup_exporter is a Prometheus exporter for the backups
+// of Proxmox VE guests, read from Proxmox VE and Proxmox Backup Server and
+// counted once however many paths lead to them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
+)
+
+const (
+	programName = "proxmox_backup_exporter"
+	// defaultListenAddress is the exporter's port.
+	defaultListenAddress = ":9221"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// flags are the command line (CONFIG.md).
+type flags struct {
+	configFile          string
+	telemetryPath       string
+	demo                bool
+	demoNow             int64
+	check               bool
+	timeoutOffset       time.Duration
+	defaultTimeout      time.Duration
+	verificationRefresh time.Duration
+	taskWindow          time.Duration
+	collectors          map[string]*bool
+	web                 *web.FlagConfig
+	log                 *promslog.Config
+}
+
+func parseFlags(args []string) (*flags, error) {
+	app := kingpin.New(programName, "Prometheus exporter for Proxmox VE and Proxmox Backup Server backups: every guest's recovery points, counted once.")
+	f := &flags{collectors: map[string]*bool{}, log: &promslog.Config{}}
+	app.Flag("config.file", "Path to the configuration file (YAML).").
+		Default("/etc/proxmox-backup-exporter/config.yml").StringVar(&f.configFile)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("demo", "Run against a built-in emulated homelab (no Proxmox needed); ignores --config.file.").BoolVar(&f.demo)
+	app.Flag("demo.now", "Unix time the demo homelab is built around (for reproducible output); 0 = now.").
+		Hidden().Int64Var(&f.demoNow)
+	app.Flag("check", "Connect to every source once, print the routing plan, recovery points per repository, duplicates and errors with hints; exit 1 if any source failed.").
+		BoolVar(&f.check)
+	app.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds so the answer is sent before Prometheus gives up.").
+		Default(collector.DefaultTimeoutOffset.String()).DurationVar(&f.timeoutOffset)
+	app.Flag("scrape.default-timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header (curl, browsers), and for --check.").
+		Default(collector.DefaultScrapeTimeout.String()).DurationVar(&f.defaultTimeout)
+	app.Flag("pbs.verification-refresh", "How long cached PBS snapshot details (verification state) are reused for a backup group whose count and last backup did not change.").
+		Default(collector.DefaultVerificationRefresh.String()).DurationVar(&f.verificationRefresh)
+	app.Flag("tasks.window", "How far back vzdump tasks are read for per-guest task results (cover your least frequent backup job).").
+		Default(collector.DefaultTaskWindow.String()).DurationVar(&f.taskWindow)
+	for _, g := range collector.CollectorGroups {
+		f.collectors[g.Name] = app.Flag("collector."+g.Name, "Enable the "+g.Name+" collector: "+g.Help+" (--no-collector."+g.Name+" to disable).").
+			Default("true").Bool()
+	}
+	f.web = kingpinflag.AddFlags(app, defaultListenAddress)
+	promslogflag.AddFlags(app, f.log)
+	app.Version(version.Print(programName))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func run(args []string) int {
+	f, err := parseFlags(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	logger := promslog.New(f.log)
+
+	opts := collector.Options{
+		Logger:              logger,
+		TimeoutOffset:       f.timeoutOffset,
+		DefaultTimeout:      f.defaultTimeout,
+		VerificationRefresh: f.verificationRefresh,
+		TaskWindow:          f.taskWindow,
+		Enabled:             map[string]bool{},
+	}
+	for name, on := range f.collectors {
+		opts.Enabled[name] = *on
+	}
+
+	var (
+		cfg     *config.Config
+		cleanup = func() {}
+	)
+	if f.demo {
+		now := time.Now()
+		if f.demoNow != 0 {
+			now = time.Unix(f.demoNow, 0)
+			opts.Now = func() time.Time { return now }
+		}
+		d, err := startDemo(now)
+		if err != nil {
+			logger.Error("cannot start the demo homelab", "err", err)
+			return 1
+		}
+		cfg, cleanup = d.config, d.close
+	} else {
+		var warnings []config.Warning
+		cfg, warnings, err = config.Load(f.configFile)
+		for _, w := range warnings {
+			logger.Warn("config", "warning", w.String())
+		}
+		if err != nil {
+			logger.Error("cannot load config", "file", f.configFile, "err", err)
+			return 1
+		}
+	}
+	defer cleanup()
+
+	coll, err := collector.New(cfg, opts)
+	if err != nil {
+		logger.Error("cannot set up the sources", "err", err)
+		return 1
+	}
+
+	if f.check {
+		ctx, cancel := context.WithTimeout(context.Background(), f.defaultTimeout)
+		defer cancel()
+		report, err := coll.Check(ctx)
+		if err != nil {
+			logger.Error("check failed", "err", err)
+			return 1
+		}
+		if err := report.WriteText(os.Stdout); err != nil {
+			return 1
+		}
+		if !report.OK {
+			return 1
+		}
+		return 0
+	}
+
+	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
+
+	rl := newReloader(f.configFile, coll, logger, !f.demo)
+	base := prometheus.NewRegistry()
+	base.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("proxmox_backup_exporter"),
+		rl,
+	)
+
+	mux := http.NewServeMux()
+	mux.Handle(f.telemetryPath, coll.Handler(base, promhttp.HandlerOpts{}))
+	mux.Handle("/status", coll.StatusHandler())
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "Healthy")
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := rl.reload(); err != nil {
+			http.Error(w, "reload failed, the previous configuration stays in use: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	if f.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Proxmox Backup Exporter",
+			Description: "Backups of Proxmox VE guests, from Proxmox VE and Proxmox Backup Server, counted once.",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: f.telemetryPath, Text: "Metrics"},
+				{Address: "/status", Text: "Status", Description: "routing plan, source health and errors"},
+				{Address: "/status?format=json", Text: "Status (JSON)"},
+				{Address: "/-/healthy", Text: "Health"},
+			},
+		})
+		if err != nil {
+			logger.Error("cannot build the landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			if err := rl.reload(); err != nil {
+				logger.Error("reload on SIGHUP failed, the previous configuration stays in use", "err", err)
+			}
+		}
+	}()
+
+	if f.demo {
+		printDemoHelp(f)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := web.ListenAndServe(srv, f.web, logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("serving", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// reloader re-reads the config file on SIGHUP and POST /-/reload. A new
+// config is applied only when it loads and its clients can be built; else
+// the old one stays and the failure shows in
+// proxmox_backup_config_last_reload_successful.
+type reloader struct {
+	path    string
+	coll    *collector.Collector
+	logger  *slog.Logger
+	enabled bool
+
+	mu          sync.Mutex
+	successful  bool
+	lastSuccess time.Time
+
+	okDesc, tsDesc *prometheus.Desc
+}
+
+func newReloader(path string, coll *collector.Collector, logger *slog.Logger, enabled bool) *reloader {
+	return &reloader{
+		path: path, coll: coll, logger: logger, enabled: enabled,
+		successful: true, lastSuccess: time.Now(),
+		okDesc: prometheus.NewDesc("proxmox_backup_config_last_reload_successful",
+			"1 if the last configuration reload succeeded (or none was attempted), 0 if it failed and the previous configuration is still in use.", nil, nil),
+		tsDesc: prometheus.NewDesc("proxmox_backup_config_last_reload_success_timestamp_seconds",
+			"Time of the last successful configuration load.", nil, nil),
+	}
+}
+
+func (r *reloader) reload() error {
+	if !r.enabled {
+		// Nothing to reload: not a failed reload either.
+		return errors.New("the demo has no config file to reload")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.load()
+	if err != nil {
+		r.successful = false
+		r.logger.Error("config reload failed, keeping the previous configuration", "file", r.path, "err", err)
+		return err
+	}
+	r.successful = true
+	r.lastSuccess = time.Now()
+	r.logger.Info("config reloaded", "file", r.path)
+	return nil
+}
+
+func (r *reloader) load() error {
+	cfg, warnings, err := config.Load(r.path)
+	for _, w := range warnings {
+		r.logger.Warn("config", "warning", w.String())
+	}
+	if err != nil {
+		return err
+	}
+	return r.coll.ApplyConfig(cfg)
+}
+
+// Describe implements prometheus.Collector.
+func (r *reloader) Describe(ch chan<- *prometheus.Desc) {
+	ch <- r.okDesc
+	ch <- r.tsDesc
+}
+
+// Collect implements prometheus.Collector.
+func (r *reloader) Collect(ch chan<- prometheus.Metric) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ok := 0.0
+	if r.successful {
+		ok = 1
+	}
+	ch <- prometheus.MustNewConstMetric(r.okDesc, prometheus.GaugeValue, ok)
+	ch <- prometheus.MustNewConstMetric(r.tsDesc, prometheus.GaugeValue, float64(r.lastSuccess.Unix()))
+}
