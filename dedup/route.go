@@ -695,21 +695,33 @@ func (pl *planner) planPBSStorage(c Cluster, s proxmox.StorageConfig, sr Storage
 		return
 	}
 	sr.Route = RoutePVEFallback
-	if r := pl.byKey[m.key]; r != nil {
-		// Another path already reads this datastore+namespace (a direct
-		// read, or another storage's fallback).
+	pl.planSharedPVE(c, s, sr, cands, Repository{
+		Name: cname + ":" + s.Storage, Key: m.key, Kind: KindPVE, Target: c.Target,
+		Datastore: s.Datastore, Namespace: m.namespace, Storage: s.Storage, StorageType: s.Type,
+	}, "the same datastore and namespace is already read as %s")
+}
+
+// planSharedPVE plans a storage that is read once per cluster through PVE
+// (a shared file storage or a pbs storage falling back). When another path
+// already reads its repository key, the storage joins that repository and
+// its reads are suppressed; if that repository could not be read because
+// its own storage has no online node, this storage reads it instead.
+func (pl *planner) planSharedPVE(c Cluster, s proxmox.StorageConfig, sr StorageRoute, cands []string, fresh Repository, sameReason string) {
+	cname := clusterName(c)
+	pl.reach(fresh.Key, cname)
+	if r := pl.byKey[fresh.Key]; r != nil {
 		sr.Repository, sr.Repositories = r.Name, []string{r.Name}
-		sr.Reason = strings.TrimPrefix(sr.Reason+"; ", "; ") + "the same datastore and namespace is already read as " + r.Name
-		pl.reach(m.key, cname)
+		sr.Reason = strings.TrimPrefix(sr.Reason+"; ", "; ") + fmt.Sprintf(sameReason, r.Name)
 		pl.plan.Storages = append(pl.plan.Storages, sr)
+		if r.Kind == KindPVE && r.Unreadable != "" && len(cands) > 0 {
+			r.Unreadable = ""
+			pl.listShared(c, r, s, cands)
+			return
+		}
 		pl.suppressPVEPaths(DuplicateSameRepository, r.Name, cname, s.Storage, cands, true)
 		return
 	}
-	r := pl.addRepository(Repository{
-		Name: cname + ":" + s.Storage, Key: m.key, Kind: KindPVE, Target: c.Target,
-		Datastore: s.Datastore, Namespace: m.namespace, Storage: s.Storage, StorageType: s.Type,
-	})
-	pl.reach(m.key, cname)
+	r := pl.addRepository(fresh)
 	sr.Repository, sr.Repositories = r.Name, []string{r.Name}
 	pl.plan.Storages = append(pl.plan.Storages, sr)
 	pl.listShared(c, r, s, cands)
@@ -720,8 +732,6 @@ func (pl *planner) planPBSStorage(c Cluster, s proxmox.StorageConfig, sr Storage
 func (pl *planner) listShared(c Cluster, r *Repository, s proxmox.StorageConfig, cands []string) {
 	if len(cands) == 0 {
 		r.Unreadable = "no online node has storage " + s.Storage
-		pl.warn(Warning{Kind: WarnRepositoryUnreadable, Cluster: clusterName(c), Storage: s.Storage, Target: c.Target,
-			Message: fmt.Sprintf("repository %s cannot be read: %s", r.Name, r.Unreadable)})
 		return
 	}
 	pl.plan.PVEListings = append(pl.plan.PVEListings, PVEListing{ClusterTarget: c.Target, Storage: s.Storage, Nodes: cands, Repository: r.Name})
@@ -756,21 +766,9 @@ func (pl *planner) planFileStorage(c Cluster, s proxmox.StorageConfig, sr Storag
 	sr.Route = RoutePVE
 	slots := nodesWith(c, s)
 	if isShared(c, s) {
-		cands := candidates(slots)
-		key := fileKey(cname, s)
-		if r := pl.byKey[key]; r != nil {
-			sr.Repository, sr.Repositories = r.Name, []string{r.Name}
-			sr.Reason = "same place as " + r.Name + " (same NFS server and export); read once"
-			pl.reach(key, cname)
-			pl.plan.Storages = append(pl.plan.Storages, sr)
-			pl.suppressPVEPaths(DuplicateSameRepository, r.Name, cname, s.Storage, cands, true)
-			return
-		}
-		r := pl.addRepository(Repository{Name: cname + ":" + s.Storage, Key: key, Kind: KindPVE, Target: c.Target, Storage: s.Storage, StorageType: s.Type})
-		pl.reach(key, cname)
-		sr.Repository, sr.Repositories = r.Name, []string{r.Name}
-		pl.plan.Storages = append(pl.plan.Storages, sr)
-		pl.listShared(c, r, s, cands)
+		pl.planSharedPVE(c, s, sr, candidates(slots), Repository{
+			Name: cname + ":" + s.Storage, Key: fileKey(cname, s), Kind: KindPVE, Target: c.Target, Storage: s.Storage, StorageType: s.Type,
+		}, "same place as %s (same NFS server and export); read once")
 		return
 	}
 	// Node-local: one repository per node that has the storage. The same
@@ -783,8 +781,6 @@ func (pl *planner) planFileStorage(c Cluster, s proxmox.StorageConfig, sr Storag
 		sr.Repositories = append(sr.Repositories, r.Name)
 		if !slot.online {
 			r.Unreadable = "node " + slot.name + " is offline"
-			pl.warn(Warning{Kind: WarnRepositoryUnreadable, Cluster: cname, Storage: s.Storage, Target: c.Target,
-				Message: fmt.Sprintf("repository %s cannot be read: %s; guests of %s are unknown until it is back", r.Name, r.Unreadable, cname)})
 			continue
 		}
 		pl.plan.PVEListings = append(pl.plan.PVEListings, PVEListing{ClusterTarget: c.Target, Storage: s.Storage, Nodes: []string{slot.name}, Repository: r.Name})
@@ -875,6 +871,10 @@ func uniqueSorted(s []string) []string {
 func (pl *planner) finish() {
 	for _, r := range pl.byKey {
 		pl.plan.Repositories = append(pl.plan.Repositories, *r)
+		if r.Unreadable != "" {
+			pl.warn(Warning{Kind: WarnRepositoryUnreadable, Cluster: strings.Join(r.Clusters, ","), Storage: r.Storage, Target: r.Target,
+				Message: fmt.Sprintf("repository %s cannot be read: %s; guests of %s are unknown until it can", r.Name, r.Unreadable, strings.Join(r.Clusters, ", "))})
+		}
 	}
 	p := &pl.plan
 	sort.Slice(p.Repositories, func(a, b int) bool { return p.Repositories[a].Name < p.Repositories[b].Name })

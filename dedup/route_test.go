@@ -504,6 +504,29 @@ func checkPlanInvariants(t *testing.T, p Plan) {
 	}
 }
 
+func TestBuildPlanReadsASharedPlaceThroughAnyClusterThatCan(t *testing.T) {
+	a := Cluster{Target: "pve-a", Name: "a", Up: true, Nodes: []proxmox.Node{offlineNode("a1")},
+		Storages: []proxmox.StorageConfig{nfsStorage("nas", "nas.lan", "/pve")}}
+	b := Cluster{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1", "b2"),
+		Storages: []proxmox.StorageConfig{nfsStorage("dumps", "nas.lan", "/pve")}}
+	p := BuildPlan(Estate{Clusters: []Cluster{a, b}})
+	if len(p.PVEListings) != 1 || p.PVEListings[0].ClusterTarget != "pve-b" || p.PVEListings[0].Storage != "dumps" || p.PVEListings[0].Repository != "a:nas" {
+		t.Fatalf("the export must be read through b: %+v", p.PVEListings)
+	}
+	if r := findRepo(t, p, "a:nas"); r.Unreadable != "" || !reflect.DeepEqual(r.Clusters, []string{"a", "b"}) {
+		t.Errorf("repository: %+v", r)
+	}
+	if hasWarning(p.Warnings, WarnRepositoryUnreadable) {
+		t.Errorf("stale unreadable warning: %+v", p.Warnings)
+	}
+	checkPlanInvariants(t, p)
+	// Without b, nothing can read it.
+	p = BuildPlan(Estate{Clusters: []Cluster{a}})
+	if r := findRepo(t, p, "a:nas"); r.Unreadable == "" || !hasWarning(p.Warnings, WarnRepositoryUnreadable) {
+		t.Errorf("want unreadable with a warning: %+v %+v", r, p.Warnings)
+	}
+}
+
 func TestBuildPlanIsDeterministic(t *testing.T) {
 	e, _ := homelab()
 	e.Clusters = append(e.Clusters, Cluster{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("x2", "x1"),

@@ -47,7 +47,10 @@ type Cluster struct {
 	// Name is the value of the cluster label.
 	Name string
 	// Up is false when the inventory could not be read; nothing of the
-	// cluster is planned then and its guests are unknown.
+	// cluster is planned then and it has no guest aggregates. Storages of
+	// a down cluster (the last ones known, if the collector keeps them)
+	// are still used to attribute the PBS namespaces they map, so group
+	// labels do not change while a cluster is unreachable.
 	Up       bool
 	Nodes    []proxmox.Node
 	Guests   []proxmox.ClusterResource // rows of type qemu and lxc
@@ -68,13 +71,17 @@ type PBS struct {
 	// 8007), used to match pbs storages that carry no fingerprint.
 	Endpoints []string
 	// Fingerprint is the SHA-256 fingerprint of the certificate actually seen
-	// in the TLS handshake, in any case, with or without colons.
+	// in the TLS handshake, in any case, with or without colons. While the
+	// PBS is down, pass the last one seen (if any): it is the server's
+	// identity, and keeping it stable keeps repository keys stable.
 	Fingerprint string
 	// Up is false when the PBS could not be read this scrape; storages that
 	// map to it fall back to PVE.
 	Up         bool
 	Datastores []Datastore
-	// Namespaces, when not empty, is the config's allow-list.
+	// Namespaces, when not empty, is the config's allow-list: "" selects
+	// the root namespace, any other entry selects that namespace and every
+	// namespace below it.
 	Namespaces []string
 }
 
