@@ -112,7 +112,7 @@ type TLS struct {
 // every guest whose backups could live there has an unknown (absent) count
 // and newest time, so only the source-down alert fires. With KeepLastKnown
 // set, the last successfully read groups of that PBS are still exported for
-// up to that age (repository_up stays 0, and the repository's last-success
+// up to that age (the up series stay 0, and the target's last-success
 // timestamp shows the data's age), so dashboards and per-guest series do not
 // blank out during the PBS's planned off hours.
 type Offline struct {

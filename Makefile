@@ -1,0 +1,166 @@
+# Build and test entry points. `make test` is THE test command: the README
+# and .ci/run both use it, so a green `make test` locally means a green CI.
+#
+# Tools it uses when present: staticcheck (go install
+# honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)), promtool and
+# prometheus (Debian: apt-get install prometheus). .ci/run installs them.
+
+GO          ?= go
+BIN         ?= proxmox-backup-exporter
+FUZZTIME    ?= 5s
+STATICCHECK_VERSION ?= v0.8.2
+
+# Version information for github.com/prometheus/common/version, shown by
+# --version and the proxmox_backup_exporter_build_info metric. The Docker
+# build passes these explicitly (it has no .git).
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS := -s -w \
+	-X $(VERSION_PKG).Version=$(VERSION) \
+	-X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) \
+	-X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+# Every Go file of both modules (tracked or not), but not test fixtures.
+GOFILES = $$(find . -type f -name '*.go' -not -path './.cache/*' -not -path '*/testdata/*')
+
+# staticcheck from PATH or from `go install`'s default location.
+STATICCHECK := $(shell command -v staticcheck 2>/dev/null || { p="$$($(GO) env GOPATH)/bin/staticcheck"; [ -x "$$p" ] && echo "$$p"; })
+
+.PHONY: all
+all: build
+
+.PHONY: help
+help:
+	@echo "make build               static binary ./$(BIN) with version information"
+	@echo "make test                everything CI runs: gofmt, vet, staticcheck, go test -race, fuzz, mixin, examples, e2e, docker-build-check"
+	@echo "make demo                run the exporter against the built-in emulated homelab"
+	@echo "make bench               Go benchmarks with -benchmem"
+	@echo "make fmt                 gofmt -w"
+	@echo "make lint                gofmt check, go vet, staticcheck"
+	@echo "make fuzz                every Fuzz* target for FUZZTIME=$(FUZZTIME)"
+	@echo "make mixin               regenerate-and-compare the mixin, promtool check/test rules"
+	@echo "make examples            promtool/amtool/systemd-analyze on examples/"
+	@echo "make e2e                 end-to-end tests (build tag e2e) against a real Prometheus"
+	@echo "make docker-build-check  the Dockerfile's build command; binary is static and runs as non-root"
+
+# The same build the Dockerfile runs (it calls `make build`).
+.PHONY: build
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+.PHONY: demo
+demo:
+	$(GO) run . --demo
+
+.PHONY: bench
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+.PHONY: fmt
+fmt:
+	gofmt -w $(GOFILES)
+
+.PHONY: fmt-check
+fmt-check:
+	@echo '==> gofmt -l'
+	@out="$$(gofmt -l $(GOFILES))"; \
+	if [ -n "$$out" ]; then echo "files need gofmt (run make fmt):"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet:
+	@echo '==> go vet ./...'
+	$(GO) vet ./...
+	@if [ -f tools/go.mod ]; then echo '==> (tools) go vet ./...'; cd tools && $(GO) vet ./...; fi
+
+.PHONY: staticcheck
+staticcheck:
+	@if [ -n "$(STATICCHECK)" ]; then \
+		echo '==> staticcheck ./...'; $(STATICCHECK) ./... || exit 1; \
+		if [ -f tools/go.mod ]; then echo '==> (tools) staticcheck ./...'; cd tools && $(STATICCHECK) ./... || exit 1; fi; \
+	else \
+		echo '==> staticcheck not installed; skipping (go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION))'; \
+	fi
+
+.PHONY: lint
+lint: fmt-check vet staticcheck
+
+.PHONY: unit
+unit:
+	@echo '==> go test -race ./...'
+	$(GO) test -race -count=1 ./...
+
+# Every fuzz target of the main module, found by grep so new ones run
+# without editing this file; FUZZTIME each (5s x a dozen targets plus
+# builds stays around two minutes). A failure leaves its input under the
+# package's testdata/fuzz/ for `go test` to replay.
+.PHONY: fuzz
+fuzz:
+	@set -e; \
+	targets="$$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' --exclude-dir=tools --exclude-dir=.cache . \
+		| sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($$|\1 \2|' | sort -u)"; \
+	if [ -z "$$targets" ]; then echo '==> no fuzz targets'; exit 0; fi; \
+	echo "$$targets" | while read -r dir name; do \
+		echo "==> go test -run='^$$' -fuzz='^$$name$$' -fuzztime=$(FUZZTIME) $$dir"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir" || exit 1; \
+	done
+
+# The monitoring mixin: regenerate and compare the committed files, the
+# tools module's own tests (mixtool-style lint), then promtool.
+.PHONY: mixin
+mixin:
+	@if [ ! -f tools/go.mod ] || [ ! -d mixins ]; then echo '==> mixin: tools/ or mixins/ not present yet; skipping'; exit 0; fi; \
+	set -e; \
+	echo '==> (tools) go run ./cmd/mixin -check ../mixins'; (cd tools && $(GO) run ./cmd/mixin -check ../mixins); \
+	echo '==> (tools) go test ./...'; (cd tools && $(GO) test -count=1 ./...); \
+	if ! command -v promtool >/dev/null; then echo 'promtool is missing: apt-get install prometheus (or run .ci/run)'; exit 1; fi; \
+	echo '==> promtool check rules mixins/prometheus_*.yaml'; promtool check rules mixins/prometheus_*.yaml; \
+	if ls mixins/tests/*.yaml >/dev/null 2>&1; then \
+		echo '==> promtool test rules mixins/tests/*.yaml'; promtool test rules mixins/tests/*.yaml; \
+	fi
+
+# End-to-end tests carry the build tag e2e (they need the prometheus and
+# prometheus-alertmanager binaries and take a while).
+.PHONY: e2e
+e2e:
+	@pkgs="$$(grep -rlE --include='*_test.go' '^//go:build .*\be2e\b' --exclude-dir=tools --exclude-dir=.cache . | xargs -r -n1 dirname | sort -u)"; \
+	if [ -z "$$pkgs" ]; then echo '==> no e2e tests (build tag e2e) yet; skipping'; exit 0; fi; \
+	echo "==> go test -tags e2e -count=1 $$pkgs"; \
+	$(GO) test -tags e2e -count=1 -timeout 10m $$pkgs
+
+# The deployment examples: Prometheus and Alertmanager configs parse, and
+# the systemd unit has no unknown directives. (The example exporter configs
+# are loaded by collector/config's TestExamples.)
+.PHONY: examples
+examples:
+	@set -e; \
+	if command -v promtool >/dev/null; then echo '==> promtool check config --syntax-only examples/prometheus.yml'; promtool check config --syntax-only examples/prometheus.yml; \
+	else echo '==> promtool missing; skipping examples/prometheus.yml'; fi; \
+	if command -v amtool >/dev/null; then echo '==> amtool check-config examples/alertmanager.yml'; amtool check-config examples/alertmanager.yml; \
+	else echo '==> amtool missing; skipping examples/alertmanager.yml'; fi; \
+	if command -v systemd-analyze >/dev/null; then \
+		echo '==> systemd-analyze verify examples/systemd/proxmox-backup-exporter.service'; \
+		d="$$(mktemp -d)"; trap 'rm -rf "$$d"' EXIT; \
+		sed 's|^ExecStart=/usr/local/bin/proxmox-backup-exporter|ExecStart=/bin/true|' examples/systemd/proxmox-backup-exporter.service > "$$d/proxmox-backup-exporter.service"; \
+		out="$$(systemd-analyze verify "$$d/proxmox-backup-exporter.service" 2>&1)" || { echo "$$out"; exit 1; }; \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	else echo '==> systemd-analyze missing; skipping the systemd unit'; fi
+
+.PHONY: docker-build-check
+docker-build-check:
+	@echo '==> docker-build-check'
+	@bash .ci/docker-build-check
+
+.PHONY: test
+test: fmt-check vet staticcheck unit fuzz mixin examples e2e docker-build-check
+	@echo '==> make test: all checks passed'
+
+.PHONY: clean
+clean:
+	rm -f $(BIN)
