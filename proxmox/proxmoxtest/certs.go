@@ -165,3 +165,7 @@ func newCA(cn, org string) (*identity, error) {
 	now := time.Now()
 	return issue(certSpec{cn: cn, org: org, isCA: true, notBefore: now.Add(-time.Hour), notAfter: now.AddDate(20, 0, 0)}, nil, nil)
 }
+
+// Fingerprint formats the SHA-256 of a DER certificate the way PBS reports
+// it ("aa:bb:..", lower case), e.g. for a certificate seen in a handshake.
+func Fingerprint(der []byte) string { return fingerprint(der) }

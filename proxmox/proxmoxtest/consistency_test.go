@@ -582,3 +582,46 @@ func TestPBSTaskQueries(t *testing.T) {
 		t.Errorf("store=archive: %d tasks, want the sync job", n)
 	}
 }
+
+// Every guest a vzdump task log reports as finished has its backup where
+// the log says: the PBS snapshot or the archive file, at the same time.
+func TestTaskLogsMatchBackups(t *testing.T) {
+	s := startHomelab(t)
+	pbsArchive := regexp.MustCompile(`^INFO: creating Proxmox Backup Server archive '(.+)'$`)
+	fileArchive := regexp.MustCompile(`^INFO: creating vzdump archive '.*/(vzdump-[^/]+)'$`)
+	have := map[string]bool{}
+	for _, sn := range pbs(t, s, "pbs1", "/admin/datastore/store1/snapshots", qv("ns", "homelab")).rows(t) {
+		have[PBSSnapshotName(str(sn, "backup-type"), str(sn, "backup-id"), time.Unix(num(sn, "backup-time"), 0))] = true
+	}
+	for _, st := range []struct{ id, node string }{{"nfs-backup", "pve1"}, {"local", "pve2"}, {"local", "pve3"}, {"usb", "pve3"}} {
+		for _, v := range pve(t, s, "homelab", st.node, "/nodes/"+st.node+"/storage/"+st.id+"/content", nil).rows(t) {
+			have[strings.SplitN(str(v, "volid"), "/", 2)[1]] = true
+		}
+	}
+	checked := 0
+	for _, tk := range s.Model().Cluster("homelab").Tasks {
+		lines := pve(t, s, "homelab", tk.Node, "/nodes/"+tk.Node+"/tasks/"+tk.UPID()+"/log", qv("limit", "0")).rows(t)
+		var pending string
+		for _, l := range lines {
+			text := str(l, "t")
+			if m := pbsArchive.FindStringSubmatch(text); m != nil {
+				pending = m[1]
+			}
+			if m := fileArchive.FindStringSubmatch(text); m != nil {
+				pending = m[1]
+			}
+			if strings.HasPrefix(text, "INFO: Finished Backup of VM ") {
+				if !have[pending] {
+					t.Errorf("task %s reports %s finished, but no such backup exists", tk.UPID(), pending)
+				}
+				checked++
+			}
+			if strings.HasPrefix(text, "ERROR: Backup of VM ") && have[pending] {
+				t.Errorf("task %s reports %s failed, yet it exists", tk.UPID(), pending)
+			}
+		}
+	}
+	if checked < 80 {
+		t.Errorf("only %d finished guests checked", checked)
+	}
+}

@@ -301,7 +301,7 @@ func Homelab(now time.Time) *Model {
 			vg.Warnings = []string{"some files changed while being read"}
 		}
 		run := VzdumpRun{Node: "pve3", Start: runAt(k, 12), Storage: "usb", StoragePath: "/mnt/usb/dump",
-			Guests: []VzdumpGuest{vg}}
+			Format: "tar.gz", Guests: []VzdumpGuest{vg}}
 		c.Tasks = append(c.Tasks, VzdumpTask(run))
 		usb.Files = append(usb.Files, &BackupFile{Node: "pve3", VMID: 110, Type: "lxc", Time: run.GuestStart(0), Format: "tar.gz",
 			Size: fileSize(guest(110), k) * 2, Notes: "nextcloud"})

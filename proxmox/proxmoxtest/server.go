@@ -638,7 +638,7 @@ func (s *Server) handle(ep *endpoint, w http.ResponseWriter, r *http.Request, re
 	ctx := r.Context()
 	path := r.URL.Path
 	if !strings.HasPrefix(path, apiPrefix+"/") {
-		rp := s.notFound(ep, path)
+		rp := s.notFound(ep, r.Method, path)
 		s.write(ep, w, rp)
 		return rp
 	}
@@ -661,7 +661,7 @@ func (s *Server) handle(ep *endpoint, w http.ResponseWriter, r *http.Request, re
 		rt, rc.params = pbsRoutes.match(path)
 	}
 	if rt == nil || r.Method != http.MethodGet {
-		rp := s.notFound(ep, path)
+		rp := s.notFound(ep, r.Method, path)
 		s.write(ep, w, rp)
 		return rp
 	}
@@ -800,9 +800,9 @@ func orDefault(s, def string) string {
 
 // notFound is the answer for an unknown path: PVE says 501 "Method ... not
 // implemented" (its router has no 404), PBS 404 "Path '...' not found.".
-func (s *Server) notFound(ep *endpoint, path string) reply {
+func (s *Server) notFound(ep *endpoint, method, path string) reply {
 	if ep.kind == "pve" {
-		return errReply(http.StatusNotImplemented, fmt.Sprintf("Method 'GET %s' not implemented", path))
+		return errReply(http.StatusNotImplemented, fmt.Sprintf("Method '%s %s' not implemented", method, path))
 	}
 	return errReply(http.StatusNotFound, fmt.Sprintf("Path '%s%s' not found.", apiPrefix, path))
 }

@@ -34,6 +34,9 @@ type VzdumpRun struct {
 	// Selection is the command-line selection ("101 102", "--all 1",
 	// "--pool media"); default: the guests' VMIDs.
 	Selection string
+	// Format is the archive extension on file storages (default vma.zst /
+	// tar.zst, i.e. --compress zstd).
+	Format string
 	// User defaults to root@pam (scheduled jobs run as root).
 	User   string
 	Guests []VzdumpGuest
@@ -69,7 +72,7 @@ func (r VzdumpRun) End() time.Time {
 // FileName is the archive name vzdump writes for guest i of the run.
 func (r VzdumpRun) FileName(i int) string {
 	g := r.Guests[i]
-	return VzdumpFileName(g.Type, g.VMID, r.GuestStart(i), "")
+	return VzdumpFileName(g.Type, g.VMID, r.GuestStart(i), r.format(g.Type))
 }
 
 // VzdumpFileName is the standard archive name:
@@ -80,6 +83,13 @@ func VzdumpFileName(typ string, vmid int, t time.Time, format string) string {
 		format = defaultFormat(typ)
 	}
 	return fmt.Sprintf("vzdump-%s-%d-%s.%s", typ, vmid, t.UTC().Format("2006_01_02-15_04_05"), format)
+}
+
+func (r VzdumpRun) format(typ string) string {
+	if r.Format != "" {
+		return r.Format
+	}
+	return defaultFormat(typ)
 }
 
 func defaultFormat(typ string) string {
@@ -125,8 +135,11 @@ func VzdumpTask(r VzdumpRun) *Task {
 	cmd += " --notes-template '{{guestname}}' --quiet 1"
 	log := []string{"INFO: starting new backup job: " + cmd}
 	errs, warns := 0, 0
+	start := r.GuestStart(0)
 	for i, g := range r.Guests {
-		start := r.GuestStart(i)
+		if i > 0 {
+			start = start.Add(r.Guests[i-1].duration() + 2*time.Second)
+		}
 		log = append(log,
 			fmt.Sprintf("INFO: Starting Backup of VM %d (%s)", g.VMID, g.Type),
 			"INFO: Backup started at "+start.Format("2006-01-02 15:04:05"),
@@ -139,7 +152,7 @@ func VzdumpTask(r VzdumpRun) *Task {
 			if dir == "" {
 				dir = "/mnt/pve/" + r.Storage + "/dump"
 			}
-			log = append(log, fmt.Sprintf("INFO: creating vzdump archive '%s/%s'", dir, r.FileName(i)))
+			log = append(log, fmt.Sprintf("INFO: creating vzdump archive '%s/%s'", dir, VzdumpFileName(g.Type, g.VMID, start, r.format(g.Type))))
 		}
 		if r.Running && i == len(r.Guests)-1 {
 			break
