@@ -264,6 +264,24 @@ func TestMergeSyncCopyCountsOnceAndShowsCopies(t *testing.T) {
 	if gr := findGroup(t, res, "offsite:mirror/c1", "vm", "100"); gr.Cluster != "c1" {
 		t.Errorf("attributed offsite group: %+v", gr)
 	}
+	// The offsite PBS is powered off: it may hold older points the
+	// primary pruned, so the guest is unknown, not counted short.
+	e.PBS[1].Up = false
+	p = BuildPlan(e)
+	res = Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "100"); g.Known {
+		t.Errorf("offsite down: %+v", g)
+	}
+	if up, planned := res.RepositoryUp["offsite:mirror/c1"]; up || !planned {
+		t.Errorf("offsite repository: up=%v planned=%v", up, planned)
+	}
+	// A route to a namespace that does not exist is reported, not planned.
+	e.PBS[1].Up = true
+	e.Overrides[0].Namespace = "gone"
+	p = BuildPlan(e)
+	if !hasWarning(p.Warnings, WarnOverrideConflict) {
+		t.Errorf("want a warning for a route to a missing namespace: %+v", p.Warnings)
+	}
 }
 
 func TestMergeTwoClustersOneNFSExport(t *testing.T) {

@@ -59,21 +59,31 @@ func (s *genServer) directReadable(ds, ns string) bool {
 	}
 	for _, d := range s.stores {
 		if d.name == ds {
-			if d.hidden || !d.up {
-				return false
-			}
-			if len(s.allow) == 0 {
-				return true
-			}
-			for _, a := range s.allow {
-				if ns == a || (a != "" && strings.HasPrefix(ns, a+"/")) {
-					return true
-				}
-			}
-			return false
+			return !d.hidden && d.up && s.allowed(ns)
 		}
 	}
 	return false
+}
+
+func (s *genServer) allowed(ns string) bool {
+	if len(s.allow) == 0 {
+		return true
+	}
+	for _, a := range s.allow {
+		if ns == a || (a != "" && strings.HasPrefix(ns, a+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *genServer) store(name string) *genDatastore {
+	for _, d := range s.stores {
+		if d.name == name {
+			return d
+		}
+	}
+	return nil
 }
 
 type genStorage struct {
@@ -338,9 +348,10 @@ func genWorldFrom(seed int64) *genWorld {
 			w.storages[c.Target+"/"+name] = gs
 		}
 	}
-	// Config routes attributing namespaces that are read directly.
+	// Config routes attributing namespaces of configured servers (which
+	// may be down this scrape, like an offsite PBS powered off).
 	for _, p := range pbsPlaces {
-		if p.server.directReadable(p.ds, p.ns) && chance(0.15) {
+		if p.server.configured && !p.server.store(p.ds).hidden && p.server.allowed(p.ns) && chance(0.15) {
 			c := w.e.Clusters[r.Intn(len(w.e.Clusters))]
 			w.attrib[p.key] = c.Name
 			w.e.Overrides = append(w.e.Overrides, Override{PBS: p.server.targets[0], Datastore: p.ds, Namespace: p.ns, Cluster: c.Name})

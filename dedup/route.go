@@ -806,10 +806,35 @@ func (pl *planner) attribute() {
 		}
 		p := pl.byTarget[o.PBS]
 		if p == nil {
+			pl.warn(Warning{Kind: WarnOverrideConflict, Cluster: o.Cluster, Target: o.PBS,
+				Message: fmt.Sprintf("route attributes a namespace of PBS %q, which is not configured; ignored", o.PBS)})
 			continue
 		}
-		key := pbsKey(p.identity, o.Datastore, NormalizeNamespace(o.Namespace))
+		p = p.canonical
+		ns := NormalizeNamespace(o.Namespace)
+		key := pbsKey(p.identity, o.Datastore, ns)
 		attrib[key] = append(attrib[key], o.Cluster)
+		if pl.byKey[key] != nil {
+			continue
+		}
+		// The namespace is not read this scrape. If that is because its
+		// PBS or datastore is down, it may still hold the cluster's
+		// backups: plan it unreadable so the cluster's guests are unknown
+		// rather than counted short. Otherwise the route points at
+		// nothing.
+		name := PBSRepositoryName(p.target, o.Datastore, ns)
+		ds, hasDS := p.stores[o.Datastore]
+		switch {
+		case !p.up:
+			pl.addRepository(Repository{Name: name, Key: key, Kind: KindPBS, Target: p.target, Datastore: o.Datastore, Namespace: ns,
+				Unreadable: "PBS " + p.target + " is down"})
+		case hasDS && !ds.Up:
+			pl.addRepository(Repository{Name: name, Key: key, Kind: KindPBS, Target: p.target, Datastore: o.Datastore, Namespace: ns,
+				Unreadable: "datastore " + o.Datastore + " is down"})
+		default:
+			pl.warn(Warning{Kind: WarnOverrideConflict, Cluster: o.Cluster, Target: p.target,
+				Message: fmt.Sprintf("route attributes %s to cluster %s, but it is not read (no such datastore or namespace, or outside the namespaces allow-list); ignored", name, o.Cluster)})
+		}
 	}
 	keys := make([]string, 0, len(pl.byKey))
 	for k := range pl.byKey {
