@@ -210,6 +210,7 @@ func BuildPlan(e Estate) Plan {
 	for _, c := range clusters {
 		pl.planCluster(c)
 	}
+	pl.checkStorageOverrides(clusters)
 	pl.attribute()
 	pl.finish()
 	return pl.plan
@@ -522,6 +523,29 @@ func (pl *planner) planCluster(c Cluster) {
 				Message: fmt.Sprintf("route of %s storage %s to PBS %s ignored: only pbs storages can be read from a PBS", s.Type, s.Storage, o.To)})
 		}
 		pl.planFileStorage(c, s, sr)
+	}
+}
+
+// checkStorageOverrides reports storage routes that name no backup
+// storage of an Up cluster (a typo would otherwise do nothing silently).
+func (pl *planner) checkStorageOverrides(clusters []Cluster) {
+	for _, o := range pl.e.Overrides {
+		if o.Storage == "" {
+			continue
+		}
+		for _, c := range clusters {
+			if !c.Up || (o.Cluster != c.Name && o.Cluster != c.Target) {
+				continue
+			}
+			found := false
+			for _, s := range c.Storages {
+				found = found || (s.Storage == o.Storage && hasBackupContent(s))
+			}
+			if !found {
+				pl.warn(Warning{Kind: WarnOverrideConflict, Cluster: clusterName(c), Storage: o.Storage,
+					Message: fmt.Sprintf("route names storage %s of cluster %s, which has no such storage with backup content; ignored", o.Storage, clusterName(c))})
+			}
+		}
 	}
 }
 

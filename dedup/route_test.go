@@ -396,6 +396,15 @@ func TestBuildPlanRoutes(t *testing.T) {
 			checks: []check{route("s", RoutePVEFallback, "c1:s", MatchOverride), warns(WarnDatastoreMissing)},
 		},
 		{
+			name: "a route for a storage the cluster does not have is reported",
+			estate: func() Estate {
+				e := oneCluster(nfsStorage("nfs", "nas", "/e"))
+				e.Overrides = []Override{{Cluster: "c1", Storage: "nsf", To: "ignore"}}
+				return e
+			}(),
+			checks: []check{route("nfs", RoutePVE, "c1:nfs", ""), warns(WarnOverrideConflict)},
+		},
+		{
 			name: "override to an unknown PBS falls back with a warning",
 			estate: func() Estate {
 				e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "", ""))

@@ -206,10 +206,16 @@ type Repository struct {
 	Unreadable string
 }
 
-// PVEListing is one storage content listing to fetch through PVE.
+// PVEListing is one storage content listing to fetch through PVE:
+// GET /nodes/{node}/storage/{Storage}/content?content=backup on the PVE
+// target ClusterTarget. The result goes into Listings.PVE[Repository].
 type PVEListing struct {
 	ClusterTarget string
-	Storage       string
+	// Storage is the storage to list. It is usually the repository's own,
+	// but when a shared place (an NFS export) is reached by storages of
+	// several clusters and the first has no online node, another cluster's
+	// storage lists it.
+	Storage string
 	// Nodes are candidates in order: the collector lists from the first and
 	// moves to the next when a node is unreachable. Node-local storages have
 	// exactly one.
@@ -217,7 +223,8 @@ type PVEListing struct {
 	Repository string
 }
 
-// PBSListing is one namespace to read from a PBS directly.
+// PBSListing is one namespace to read from a PBS directly (groups, then
+// snapshots as needed); the summary goes into Listings.PBS[Repository].
 type PBSListing struct {
 	PBSTarget  string
 	Datastore  string
