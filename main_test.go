@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+)
+
+// In the manner of node_exporter's end-to-end test: build the binary, run
+// it against an emulated estate, scrape it and compare the exposition with
+// a checked-in golden file. go test -run TestEndToEnd -update rewrites it.
+var update = flag.Bool("update", false, "rewrite collector/testdata/golden.prom")
+
+const goldenFile = "collector/testdata/golden.prom"
+
+// demoNow fixes the demo homelab's clock so the exposition is reproducible.
+const demoNow = 1_767_225_600 // 2026-01-01T00:00:00Z
+
+// buildBinary compiles the exporter once per test into a temp dir.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "proxmox_backup_exporter")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// startExporter runs the binary with args plus a free listen address and
+// waits until it is healthy. It returns the base URL and the log.
+func startExporter(t *testing.T, bin string, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, append(args, "--web.listen-address="+addr)...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/-/healthy")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base, logs
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exporter not healthy: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a log buffer the child process writes while tests read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", url, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// nondeterministic are families whose values change from run to run.
+var nondeterministic = regexp.MustCompile(`^(go_|process_|promhttp_|proxmox_backup_exporter_build_info|` +
+	`proxmox_backup_config_last_reload_success_timestamp_seconds|.*_duration_seconds)`)
+
+// filterExposition drops the series (and their HELP/TYPE lines) of
+// nondeterministic families.
+func filterExposition(body string) string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		name := line
+		if strings.HasPrefix(line, "# HELP ") || strings.HasPrefix(line, "# TYPE ") {
+			name = strings.Fields(line)[2]
+		}
+		if nondeterministic.MatchString(name) {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// TestEndToEnd scrapes the demo and compares with the golden exposition,
+// then lints the whole exposition (promlint, and promtool when present).
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	base, logs := startExporter(t, bin, "--demo", fmt.Sprintf("--demo.now=%d", demoNow))
+	body := get(t, base+"/metrics")
+	got := filterExposition(body)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(goldenFile), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(goldenFile, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenFile)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestEndToEnd -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("exposition differs from %s (go test -run TestEndToEnd -update to accept):\n%s", goldenFile, diffLines(string(want), got))
+	}
+
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "proxmox_backup") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool is not on PATH in CI")
+		}
+		t.Log("promtool not on PATH; skipping promtool check metrics")
+	} else {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+
+	// The status page answers in both forms; the landing page links it.
+	if s := get(t, base+"/status?format=json"); !strings.Contains(s, `"storages"`) {
+		t.Errorf("status JSON:\n%s", s)
+	}
+	if s := get(t, base+"/"); !strings.Contains(s, "/status") {
+		t.Errorf("landing page lacks /status:\n%s", s)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("errors logged:\n%s", logs.String())
+	}
+}
+
+// diffLines shows the lines only in want (-) and only in got (+).
+func diffLines(want, got string) string {
+	w := map[string]bool{}
+	for _, l := range strings.Split(want, "\n") {
+		w[l] = true
+	}
+	g := map[string]bool{}
+	for _, l := range strings.Split(got, "\n") {
+		g[l] = true
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(want, "\n") {
+		if !g[l] {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if !w[l] {
+			fmt.Fprintf(&b, "+ %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+// writeConfig writes a config file for the emulated homelab; secret
+// overrides the PVE token secret when not empty (to break it).
+func writeConfig(t *testing.T, dir string, srv *proxmoxtest.Server, pveSecret string) string {
+	t.Helper()
+	ca := filepath.Join(dir, "pve-ca.pem")
+	if err := os.WriteFile(ca, srv.PVECAPEM("homelab"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pveID, secret := srv.PVEToken("homelab")
+	if pveSecret != "" {
+		secret = pveSecret
+	}
+	pbsID, pbsSecret := srv.PBSToken("pbs1")
+	var urls []string
+	for _, u := range srv.PVEURLs("homelab") {
+		urls = append(urls, fmt.Sprintf("%q", u))
+	}
+	cfg := fmt.Sprintf(`pve:
+  - name: homelab
+    urls: [%s]
+    token_id: %q
+    token_secret: %q
+    tls:
+      ca_file: %q
+pbs:
+  - name: pbs1
+    urls: [%q]
+    token_id: %q
+    token_secret: %q
+    tls:
+      fingerprint: %q
+`, strings.Join(urls, ", "), pveID, secret, ca, srv.PBSURL("pbs1"), pbsID, pbsSecret, srv.PBSFingerprint("pbs1"))
+	path := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startHomelab(t *testing.T) *proxmoxtest.Server {
+	t.Helper()
+	srv, err := proxmoxtest.Start(proxmoxtest.Homelab(time.Unix(demoNow, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestReloadKeepsOldConfig: a bad config on /-/reload is rejected, the old
+// one keeps serving, and the reload gauge says so; a good one is applied.
+func TestReloadKeepsOldConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	srv := startHomelab(t)
+	dir := t.TempDir()
+	path := writeConfig(t, dir, srv, "")
+	bin := buildBinary(t)
+	base, _ := startExporter(t, bin, "--config.file="+path)
+	if body := get(t, base+"/metrics"); !strings.Contains(body, `proxmox_backup_target_up{kind="pve",target="homelab"} 1`) {
+		t.Fatalf("first scrape:\n%s", body)
+	}
+	post := func() int {
+		resp, err := http.Post(base+"/-/reload", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if err := os.WriteFile(path, []byte("pve:\n  - name: homelab\n    bogus_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := post(); code != http.StatusInternalServerError {
+		t.Fatalf("bad config reload: HTTP %d, want 500", code)
+	}
+	body := get(t, base+"/metrics")
+	if !strings.Contains(body, "proxmox_backup_config_last_reload_successful 0") ||
+		!strings.Contains(body, `proxmox_backup_target_up{kind="pve",target="homelab"} 1`) {
+		t.Fatalf("after a bad reload:\n%s", filterExposition(body))
+	}
+	writeConfig(t, dir, srv, "")
+	if code := post(); code != http.StatusOK {
+		t.Fatalf("good config reload: HTTP %d", code)
+	}
+	if body := get(t, base+"/metrics"); !strings.Contains(body, "proxmox_backup_config_last_reload_successful 1") {
+		t.Fatal("reload gauge not back to 1")
+	}
+	if resp, err := http.Get(base + "/-/reload"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /-/reload: %v %v", resp, err)
+	}
+}
+
+// TestCheckExitCode: --check prints the plan and exits 0 on a healthy
+// estate, 1 with a hint on a broken one, and never prints a secret.
+func TestCheckExitCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	srv := startHomelab(t)
+	bin := buildBinary(t)
+	run := func(path string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, "--check", "--config.file="+path).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	good := writeConfig(t, t.TempDir(), srv, "")
+	out, code := run(good)
+	if code != 0 || !strings.Contains(out, "RESULT: OK") || !strings.Contains(out, "ROUTING PLAN") ||
+		!strings.Contains(out, "backup-server") {
+		t.Fatalf("healthy check: exit %d\n%s", code, out)
+	}
+	const wrong = "00000000-0000-0000-0000-000000000000"
+	bad := writeConfig(t, t.TempDir(), srv, wrong)
+	out, code = run(bad)
+	if code != 1 || !strings.Contains(out, "RESULT: FAILED") || !strings.Contains(out, "hint:") {
+		t.Fatalf("broken check: exit %d\n%s", code, out)
+	}
+	_, secret := srv.PVEToken("homelab")
+	_, pbsSecret := srv.PBSToken("pbs1")
+	for _, s := range []string{secret, pbsSecret, wrong} {
+		if strings.Contains(out, s) {
+			t.Fatal("a secret was printed")
+		}
+	}
+}
