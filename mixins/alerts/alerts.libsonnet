@@ -1,0 +1,244 @@
+// Alerting rules. Each alert has a static summary, a templated description
+// and a runbook_url pointing at its section in mixins/README.md.
+//
+// Rules of the house, enforced by the expressions below and proven by
+// mixins/tests/alerts_test.yaml:
+//   * guest alerts join the eligible inventory (lib/promql.libsonnet), so
+//     templates, excluded guests (tag or config) and orphans never fire;
+//   * unknown is not zero: guest_* series are absent when a source failed,
+//     so no guest alert fires on missing data; ProxmoxBackupSourceDown and
+//     ProxmoxBackupRepositoryDown are the only alerts for that;
+//   * "never verified" (state="none") is never "failed".
+local q = import '../lib/promql.libsonnet';
+
+{
+  local c = $._config,
+  local S = c.proxmoxBackupSelector,
+  local sel(extra) = q.joinMatchers([S] + extra),
+
+  // alert builds one alerting rule with the common annotations.
+  local alert(name, severity, forDuration, expr, summary, description) = {
+    alert: 'ProxmoxBackup' + name,
+    expr: expr,
+    'for': forDuration,
+    labels: { severity: severity },
+    annotations: {
+      summary: summary,
+      description: description,
+      runbook_url: c.runbookURLPattern % std.asciiLower('ProxmoxBackup' + name),
+    },
+  },
+
+  // staleExpr selects eligible guests whose newest recovery point is older
+  // than their own schedule allows (interval * missedRuns + slack) or, for
+  // guests with no known schedule, older than the fixed threshold.
+  local staleExpr(missedRuns, fixedSeconds) = q.withGuestName(c, |||
+    (
+      time() - proxmox_backup_guest_last_timestamp_seconds{%(S)s}
+      > %(runs)sproxmox_backup_guest_expected_interval_seconds{%(S)s} + %(slack)d
+    )
+    or
+    (
+      time() - proxmox_backup_guest_last_timestamp_seconds{%(S)s} > %(fixed)d
+      unless
+      proxmox_backup_guest_expected_interval_seconds{%(S)s}
+    )
+  ||| % {
+    S: S,
+    runs: if missedRuns == 1 then '' else '%d * ' % missedRuns,
+    slack: c.staleScheduleSlackSeconds,
+    fixed: fixedSeconds,
+  }),
+
+  local staleDescription =
+    'The newest recovery point of guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} is {{ $value | humanizeDuration }} old, more than its backup schedule allows (or the fixed threshold when no schedule covers it).',
+
+  // usedRatio is the datastore's used fraction as PBS sees it for new data.
+  local usedRatio =
+    '1 - proxmox_backup_datastore_available_bytes{%(S)s} / (proxmox_backup_datastore_size_bytes{%(S)s} > 0)' % { S: S },
+
+  local almostFullDescription =
+    'PBS {{ $labels.target }} datastore {{ $labels.datastore }} is {{ $value | humanizePercentage }} full.',
+
+  // jobMaxAge selects scheduled PBS jobs of one type whose last run is older
+  // than that type's maximum age.
+  local jobMaxAge(jobType) = |||
+    (
+      time() - proxmox_backup_pbs_job_last_run_timestamp_seconds{%(sel)s} > %(max)d
+      and proxmox_backup_pbs_job_last_run_timestamp_seconds{%(sel)s} > 0
+      and proxmox_backup_pbs_job_next_run_timestamp_seconds{%(sel)s} > 0
+    )
+  ||| % { sel: sel(['job_type="%s"' % jobType]), max: c.pbsJobMaxAgeSeconds[jobType] },
+
+  prometheusAlerts+:: {
+    groups+: [
+      {
+        name: 'proxmox-backup-guests',
+        rules: [
+          alert(
+            'GuestNoBackup', 'warning', c.guestNoBackupFor,
+            q.withGuestName(c, 'proxmox_backup_guest_snapshots{%s} == 0' % S),
+            'A guest has no recovery point in any repository.',
+            'Guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} has no completed recovery point in any repository, and every repository that could hold one was read successfully.',
+          ),
+          alert(
+            'GuestNotInJob', 'warning', c.guestNotInJobFor,
+            q.withGuestName(c, 'proxmox_backup_guest_in_job{%s} == 0' % S),
+            'A guest is not covered by any enabled backup job.',
+            'Guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} is in no enabled backup job, so it will not be backed up automatically.',
+          ),
+          alert(
+            'GuestBackupStale', 'warning', c.guestBackupStaleFor,
+            staleExpr(1, c.staleWarningSeconds),
+            'The newest backup of a guest is older than its schedule allows.',
+            staleDescription,
+          ),
+          alert(
+            'GuestBackupStale', 'critical', c.guestBackupStaleFor,
+            staleExpr(c.staleCriticalMissedRuns, c.staleCriticalSeconds),
+            'The newest backup of a guest is much older than its schedule allows.',
+            staleDescription,
+          ),
+          alert(
+            'GuestBackupTaskFailed', 'warning', c.guestBackupTaskFailedFor,
+            q.withGuestName(c, 'proxmox_backup_guest_last_task_success{%s} == 0' % S),
+            'The newest backup task of a guest failed.',
+            'The newest vzdump task that included guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} failed for this guest.',
+          ),
+        ],
+      },
+      {
+        name: 'proxmox-backup-groups',
+        rules: [
+          alert(
+            'VerificationFailed', 'critical', c.verificationFailedFor,
+            q.alertableGroups(c, function(s) 'proxmox_backup_last_verification{%s, state="failed"} == 1' % s),
+            'The newest recovery point of a backup group failed verification.',
+            'The newest recovery point of backup group {{ $labels.backup_type }}/{{ $labels.backup_id }} (cluster "{{ $labels.cluster }}") in repository {{ $labels.repository }} failed verification: restoring it may fail.',
+          ),
+          alert(
+            'NeverVerified', 'warning', c.neverVerifiedFor,
+            q.alertableGroups(c, function(s) |||
+              last_over_time(proxmox_backup_last_verification{%(s)s, state="none"}[%(w)s]) == 1
+                and on (repository)
+                proxmox_backup_repository_info{%(r)s}
+            ||| % { s: s, w: c.groupGapBridgeWindow, r: q.joinMatchers([S, c.verificationExpectedSelector]) }),
+            'The newest recovery point of a backup group has not been verified.',
+            'The newest recovery point of backup group {{ $labels.backup_type }}/{{ $labels.backup_id }} (cluster "{{ $labels.cluster }}") in repository {{ $labels.repository }} has not been verified for %s, although verification is expected there.' % c.neverVerifiedFor,
+          ),
+        ],
+      },
+      {
+        name: 'proxmox-backup-datastores',
+        rules: [
+          alert(
+            'DatastoreAlmostFull', 'warning', c.datastoreAlmostFullFor,
+            '%s > %g' % [usedRatio, c.datastoreAlmostFullWarningRatio],
+            'A PBS datastore is almost full.',
+            almostFullDescription,
+          ),
+          alert(
+            'DatastoreAlmostFull', 'critical', c.datastoreAlmostFullFor,
+            '%s > %g' % [usedRatio, c.datastoreAlmostFullCriticalRatio],
+            'A PBS datastore is nearly out of space.',
+            almostFullDescription,
+          ),
+          alert(
+            'DatastoreFillingUp', 'warning', c.datastoreFillingUpFor,
+            |||
+              (
+                proxmox_backup_datastore_estimated_full_timestamp_seconds{%(S)s} - time() > 0
+                and
+                proxmox_backup_datastore_estimated_full_timestamp_seconds{%(S)s} - time() < %(h)d
+              )
+              or
+              (
+                (
+                  proxmox_backup_datastore_available_bytes{%(S)s}
+                  / -deriv(proxmox_backup_datastore_available_bytes{%(S)s}[%(w)s])
+                  and
+                  predict_linear(proxmox_backup_datastore_available_bytes{%(S)s}[%(w)s], %(h)d) < 0
+                  and
+                  proxmox_backup_datastore_available_bytes{%(S)s} / (proxmox_backup_datastore_size_bytes{%(S)s} > 0) < %(free)g
+                )
+                unless
+                proxmox_backup_datastore_estimated_full_timestamp_seconds{%(S)s} > time()
+              )
+            ||| % {
+              S: S,
+              h: c.datastoreFillingUpSeconds,
+              w: c.datastoreFillingUpPredictWindow,
+              free: c.datastoreFillingUpPredictMaxFreeRatio,
+            },
+            'A PBS datastore will be full soon.',
+            'PBS {{ $labels.target }} datastore {{ $labels.datastore }} is expected to be full in {{ $value | humanizeDuration }} (PBS estimate, or the linear trend where PBS gives none).',
+          ),
+          alert(
+            'DatastoreDown', 'warning', c.datastoreDownFor,
+            'proxmox_backup_datastore_up{%s} == 0' % S,
+            'A PBS datastore is unavailable.',
+            'PBS {{ $labels.target }} datastore {{ $labels.datastore }} is unavailable (maintenance mode, unmounted or in error); backups to it will fail and its recovery points are unknown.',
+          ),
+          alert(
+            'PBSJobFailed', 'warning', c.pbsJobFailedFor,
+            'proxmox_backup_pbs_job_last_run_success{%s} == 0' % S,
+            'The last run of a PBS job failed.',
+            'The last run of PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) failed.',
+          ),
+          alert(
+            'PBSJobNotRunOnSchedule', 'warning', c.pbsJobNotRunOnScheduleFor,
+            |||
+              (
+                time() - proxmox_backup_pbs_job_next_run_timestamp_seconds{%(S)s} > %(overdue)d
+                and proxmox_backup_pbs_job_next_run_timestamp_seconds{%(S)s} > 0
+              )
+              or
+              %(maxAge)s
+            ||| % {
+              S: S,
+              overdue: c.pbsJobOverdueSeconds,
+              maxAge: std.rstripChars(std.join('or\n', [jobMaxAge(t) for t in std.objectFields(c.pbsJobMaxAgeSeconds)]), '\n'),
+            },
+            'A PBS job has not run on schedule.',
+            'PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) is late: {{ $value | humanizeDuration }} since its scheduled run was due, or since its last run.',
+          ),
+        ],
+      },
+      {
+        name: 'proxmox-backup-sources',
+        rules: [
+          alert(
+            'SourceDown', 'warning', c.sourceDownFor,
+            'proxmox_backup_target_up{%s} == 0' % q.joinMatchers([S, c.sourceDownExtraSelector]),
+            'A Proxmox source cannot be read.',
+            'The exporter cannot fully read {{ $labels.kind }} target {{ $labels.target }}. Backup series that depend on it are absent (unknown), so guest alerts stay silent for it until it recovers. See the exporter /status page for the error.',
+          ),
+          alert(
+            'RepositoryDown', 'warning', c.repositoryDownFor,
+            'proxmox_backup_repository_up{%s} == 0' % S,
+            'A backup repository cannot be listed.',
+            'The last listing of repository {{ $labels.repository }} failed. Recovery points in it are unknown, so guests that may have backups there get no guest alerts. See the exporter /status page for the error.',
+          ),
+          alert(
+            'ExporterDown', 'warning', c.exporterDownFor,
+            'up{%s} == 0' % S,
+            'Prometheus cannot scrape the Proxmox backup exporter.',
+            'Prometheus has failed to scrape {{ $labels.instance }} of job {{ $labels.job }}: no backup alert can fire while it is down.',
+          ),
+          alert(
+            'ExporterAbsent', 'warning', c.exporterAbsentFor,
+            'absent(up{%s})' % S,
+            'The Proxmox backup exporter has disappeared from Prometheus.',
+            'Prometheus has no scrape target for {{ $labels.job }}: backup monitoring is off. Check the scrape configuration and service discovery.',
+          ),
+          alert(
+            'ScrapeSlow', 'warning', c.scrapeSlowFor,
+            'avg_over_time(scrape_duration_seconds{%s}[10m]) > %g' % [S, c.scrapeSlowSeconds],
+            'Scrapes of the Proxmox backup exporter are slow.',
+            'Scrapes of {{ $labels.instance }} took {{ $value | humanize }}s on average over 10 minutes; they risk hitting the scrape timeout. Check proxmox_backup_target_scrape_duration_seconds for the slow source.',
+          ),
+        ],
+      },
+    ],
+  },
+}

@@ -1,0 +1,139 @@
+// PBS datastores: capacity, growth, estimated full date, job health, and
+// what each repository on them holds.
+local g = import '../lib/grafana.libsonnet';
+local q = import '../lib/promql.libsonnet';
+
+{
+  local c = $._config,
+  local S = c.proxmoxBackupSelector,
+  local ds = q.joinMatchers([S, 'target=~"$pbs"', 'datastore=~"$datastore"']),
+  local okFailed = g.valueMap([[1, 'OK', 'green'], [0, 'Failed', 'red']]),
+  local upDown = g.valueMap([[1, 'up', 'green'], [0, 'down', 'red']]),
+  local usage = g.thresholds('green', [[c.datastoreAlmostFullWarningRatio, 'orange'], [c.datastoreAlmostFullCriticalRatio, 'red']]),
+  local alarm = g.thresholds('green', [[1, 'red']]),
+  // pbsRepos keeps repository series that live on the selected PBS targets.
+  local pbsRepos(expr) = |||
+    %s
+      and on (repository)
+      proxmox_backup_repository_info{%s, kind="pbs", target=~"$pbs", datastore=~"$datastore"}
+  ||| % [expr, S],
+
+  grafanaDashboards+:: {
+    'proxmox-backup-datastores.json': g.dashboard(
+      c, 'datastores', 'PBS datastores',
+      'Capacity, growth, estimated full date and GC / verify / prune / sync job health of every Proxmox Backup Server datastore.',
+      [
+        g.queryVariable('cluster', 'Cluster', 'label_values(proxmox_backup_guest_info{%s}, cluster)' % S),
+        g.queryVariable('pbs', 'PBS', 'label_values(proxmox_backup_datastore_size_bytes{%s}, target)' % S),
+        g.queryVariable('datastore', 'Datastore', 'label_values(proxmox_backup_datastore_size_bytes{%s, target=~"$pbs"}, datastore)' % S),
+      ],
+      [
+        g.stat(
+          'Datastores', 'Datastores the exporter reads on the selected PBS.',
+          [g.target('count(proxmox_backup_datastore_up{%s})' % ds, instant=true)],
+        ),
+        g.stat(
+          'Datastores down', 'Datastores in maintenance mode, unmounted or in error.',
+          [g.target('count(proxmox_backup_datastore_up{%s} == 0) or vector(0)' % ds, instant=true)],
+          thresholds=alarm,
+        ),
+        g.stat(
+          'Fullest datastore', 'Highest used share (1 - available / size) of the selected datastores.',
+          [g.target('max(proxmox_backup:datastore_usage:ratio{%s})' % ds, instant=true)],
+          unit='percentunit', thresholds=usage,
+        ),
+        g.stat(
+          'Failed jobs', 'GC, verify, prune and sync jobs whose last run failed.',
+          [g.target('count(proxmox_backup_pbs_job_last_run_success{%s} == 0) or vector(0)' % ds, instant=true)],
+          thresholds=alarm,
+        ),
+        g.stat(
+          'Used', 'Space used on the selected datastores.',
+          [g.target('sum(proxmox_backup_datastore_used_bytes{%s})' % ds, instant=true)],
+          unit='bytes',
+        ),
+        g.stat(
+          'Available', 'Space still available for new chunks on the selected datastores.',
+          [g.target('sum(proxmox_backup_datastore_available_bytes{%s})' % ds, instant=true)],
+          unit='bytes',
+        ),
+
+        g.table(
+          'Capacity', "Capacity of every datastore, with PBS's own estimate of when it will be full (blank where PBS gives none) and the time left until then.",
+          g.tableTargets([
+            'proxmox_backup_datastore_up{%s}' % ds,
+            'proxmox_backup_datastore_size_bytes{%s}' % ds,
+            'proxmox_backup_datastore_used_bytes{%s}' % ds,
+            'proxmox_backup_datastore_available_bytes{%s}' % ds,
+            'proxmox_backup:datastore_usage:ratio{%s}' % ds,
+            '1000 * (proxmox_backup_datastore_estimated_full_timestamp_seconds{%s} > 0)' % ds,
+            '(proxmox_backup_datastore_estimated_full_timestamp_seconds{%s} > 0) - time()' % ds,
+          ]),
+          [
+            ['target', 'PBS', null],
+            ['datastore', 'Datastore', null],
+            ['Value #A', 'Status', 'none', g.cellText + [{ id: 'mappings', value: upDown }]],
+            ['Value #B', 'Size', 'bytes'],
+            ['Value #C', 'Used', 'bytes'],
+            ['Value #D', 'Available', 'bytes'],
+            ['Value #E', 'Used %', 'percentunit', [{ id: 'custom.cellOptions', value: { type: 'gauge', mode: 'basic' } }, { id: 'thresholds', value: usage }, { id: 'min', value: 0 }, { id: 'max', value: 1 }]],
+            ['Value #F', 'Estimated full', 'dateTimeAsIso'],
+            ['Value #G', 'Time left', 's'],
+          ],
+          unit='bytes', h=8, sortBy='Used %',
+        ),
+
+        g.timeseries(
+          'Used space', 'Used bytes per datastore.',
+          [g.target('proxmox_backup_datastore_used_bytes{%s}' % ds, '{{target}}:{{datastore}}')],
+          'bytes', min=0,
+        ),
+        g.timeseries(
+          'Growth per day', 'Linear trend of used space over the last %s, scaled to a day. Garbage collection shows as dips.' % c.dashboardGrowthWindow,
+          [g.target('86400 * deriv(proxmox_backup_datastore_used_bytes{%s}[%s])' % [ds, c.dashboardGrowthWindow], '{{target}}:{{datastore}}')],
+          'bytes',
+        ),
+        g.bargauge(
+          'Usage', 'Used share of each datastore (1 - available / size), against the DatastoreAlmostFull thresholds.',
+          [g.target('proxmox_backup:datastore_usage:ratio{%s}' % ds, '{{target}}:{{datastore}}', instant=true)],
+          'percentunit', min=0, max=1, thresholds=usage,
+        ),
+        g.timeseries(
+          'Predicted available space in %d days' % (c.datastoreFillingUpSeconds / 86400), 'Available space extrapolated linearly from the last %s; below zero means the datastore fills up within the horizon of the DatastoreFillingUp alert.' % c.datastoreFillingUpPredictWindow,
+          [g.target('predict_linear(proxmox_backup_datastore_available_bytes{%s}[%s], %d)' % [ds, c.datastoreFillingUpPredictWindow, c.datastoreFillingUpSeconds], '{{target}}:{{datastore}}')],
+          'bytes',
+        ),
+
+        g.table(
+          'Job health', 'Last run, result and next scheduled run of every GC, verify, prune and sync job. A negative "Next run in" means the job is overdue.',
+          g.tableTargets([
+            'proxmox_backup_pbs_job_last_run_success{%s}' % ds,
+            'time() - proxmox_backup_pbs_job_last_run_timestamp_seconds{%s}' % ds,
+            'proxmox_backup_pbs_job_next_run_timestamp_seconds{%s} - time()' % ds,
+          ]),
+          [
+            ['target', 'PBS', null],
+            ['datastore', 'Datastore', null],
+            ['job_type', 'Type', null],
+            ['job_id', 'Job', null],
+            ['Value #A', 'Last result', 'none', g.cellColor + [{ id: 'mappings', value: okFailed }]],
+            ['Value #B', 'Last run', 's'],
+            ['Value #C', 'Next run in', 's'],
+          ],
+          unit='s', h=8, sortBy='Last result', sortDesc=false,
+        ),
+
+        g.timeseries(
+          'Recovery points per repository', 'Completed recovery points in each PBS repository (datastore or namespace) on the selected PBS.',
+          [g.target(pbsRepos('proxmox_backup:repository_snapshots:sum{cluster=~"$cluster"}'), '{{repository}}')],
+          'none', min=0,
+        ),
+        g.bargauge(
+          'Backup groups per repository', 'Backup groups (one per guest or host) in each PBS repository on the selected PBS.',
+          [g.target(pbsRepos('proxmox_backup:repository_groups:count{cluster=~"$cluster"}'), '{{repository}}', instant=true)],
+          'none', min=0,
+        ),
+      ],
+    ),
+  },
+}

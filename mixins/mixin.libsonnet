@@ -1,0 +1,9 @@
+// The proxmox-backup-exporter monitoring mixin: alerts, recording rules and
+// dashboards for the metrics in the exporter's metrics contract.
+//
+// Render it with `cd tools && go run ./cmd/mixin ../mixins` (see README.md);
+// the rendered files are committed, so users need no jsonnet.
+(import 'config.libsonnet') +
+(import 'alerts/alerts.libsonnet') +
+(import 'rules/rules.libsonnet') +
+(import 'dashboards/dashboards.libsonnet')
