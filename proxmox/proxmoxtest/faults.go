@@ -189,7 +189,7 @@ func (s *Server) matchFaults(target, node, path, route string) []*Fault {
 
 // hasFault reports a state fault for target (and node, when the fault names
 // one; a fault without Node applies to every node).
-func (s *Server) hasFault(target, node string, kind FaultKind, _ bool) bool {
+func (s *Server) hasFault(target, node string, kind FaultKind) bool {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	for _, f := range s.faults {

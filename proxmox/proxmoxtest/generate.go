@@ -90,9 +90,9 @@ func Generate(o GenOptions) *Model {
 			ns.Groups = make([]*Group, 0, o.Guests)
 			verifyUPID = jobUPID(p, "verify", p.VerifyJobs[0])
 		}
-		c.Jobs = []*BackupJob{
-			{ID: "backup-00000000-0001", Schedule: "02:00", Storage: "backup-server", All: true},
-			{ID: "backup-00000000-0002", Schedule: "sat 03:00", Storage: "nfs-backup", All: true},
+		c.Jobs = []*BackupJob{{ID: "backup-00000000-0002", Schedule: "sat 03:00", Storage: "nfs-backup", All: true}}
+		if ns != nil {
+			c.Jobs = append(c.Jobs, &BackupJob{ID: "backup-00000000-0001", Schedule: "02:00", Storage: "backup-server", All: true})
 		}
 		c.Guests = make([]*Guest, o.Guests)
 		perNode := make([][]VzdumpGuest, o.NodesPerCluster)

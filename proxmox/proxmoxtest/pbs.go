@@ -820,9 +820,13 @@ func allTasks(p *PBSServer) []pbsTaskView {
 			pid = 1000
 		}
 		user := orDefault(t.User, "root@pam")
+		log := t.Log
+		if log == nil {
+			log = defaultPBSLog(t)
+		}
 		out = append(out, pbsTaskView{
 			upid: pbsUPID(p.Name, pid, t.Start, t.WorkerType, t.WorkerID, user), wtype: t.WorkerType,
-			wid: t.WorkerID, user: user, pid: pid, start: t.Start, end: t.End, status: t.Status, log: t.Log,
+			wid: t.WorkerID, user: user, pid: pid, start: t.Start, end: t.End, status: t.Status, log: log,
 		})
 	}
 	for _, kind := range []string{"verify", "prune", "sync"} {
@@ -1024,4 +1028,14 @@ func pbsTaskLog(rc *reqCtx) reply {
 		lines = append(append([]string(nil), lines...), finalLine(t.status))
 	}
 	return logReply(rc, lines, true)
+}
+
+// defaultPBSLog is a plausible first log line for a task without one.
+func defaultPBSLog(t *PBSTask) []string {
+	if t.WorkerType == "backup" {
+		store, group, _ := strings.Cut(t.WorkerID, ":")
+		return []string{fmt.Sprintf("starting new backup on datastore '%s' from ::ffff:10.0.0.1: %q", store,
+			group+"/"+t.Start.UTC().Format("2006-01-02T15:04:05Z"))}
+	}
+	return []string{fmt.Sprintf("starting %s task %s", t.WorkerType, t.WorkerID)}
 }

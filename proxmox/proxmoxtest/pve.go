@@ -168,7 +168,7 @@ func (s *Server) pbsBehindStorage(st *Storage) (*Datastore, string) {
 	p := s.m.PBSServer(st.PBS)
 	host, port := s.pbsAddress(st)
 	refused := fmt.Sprintf("500 Can't connect to %s:%d (Connection refused)", host, port)
-	if p == nil || s.hasFault(p.Name, "", Down, true) {
+	if p == nil || s.hasFault(p.Name, "", Down) {
 		return nil, refused
 	}
 	fp := s.PBSFingerprint(p.Name)
@@ -179,7 +179,7 @@ func (s *Server) pbsBehindStorage(st *Storage) (*Datastore, string) {
 			return nil, fmt.Sprintf("500 Can't connect to %s:%d (certificate verify failed: fingerprint '%s' does not match)", host, port, strings.ToUpper(fp))
 		}
 	}
-	if s.hasFault(p.Name, "", ExpiredCert, true) && st.Fingerprint == "none" {
+	if s.hasFault(p.Name, "", ExpiredCert) && st.Fingerprint == "none" {
 		return nil, fmt.Sprintf("500 Can't connect to %s:%d (certificate verify failed: certificate has expired)", host, port)
 	}
 	ds := p.Datastore(st.Datastore)

@@ -93,7 +93,9 @@ type Request struct {
 	Route string
 	Query url.Values
 	// Items is the number of rows returned (1 for an object, 0 for errors).
-	Items  int
+	Items int
+	// Status is the HTTP status sent; 0 when the request got no answer (a
+	// hang or delay ended by the client giving up or by Close).
 	Status int
 }
 
@@ -440,11 +442,11 @@ func (s *Server) reconcile() {
 }
 
 func (s *Server) listenerWanted(ep *endpoint) bool {
-	if s.hasFault(ep.target, ep.node, Down, true) {
+	if s.hasFault(ep.target, ep.node, Down) {
 		return false
 	}
 	if ep.kind == "pve" {
-		if s.hasFault(ep.target, ep.node, NodeOffline, false) {
+		if s.hasFault(ep.target, ep.node, NodeOffline) {
 			return false
 		}
 		s.mu.RLock()
@@ -467,7 +469,7 @@ func (ep *endpoint) address() string {
 func (ep *endpoint) identity() *identity {
 	ep.certMu.Lock()
 	defer ep.certMu.Unlock()
-	if ep.s.hasFault(ep.target, ep.node, ExpiredCert, true) {
+	if ep.s.hasFault(ep.target, ep.node, ExpiredCert) {
 		if id, err := ep.certs.expiredIdentity(); err == nil {
 			return id
 		}
@@ -766,13 +768,13 @@ func (s *Server) nodeReachable(c *Cluster, n *Node) bool {
 	if n.Offline {
 		return false
 	}
-	return !s.hasFault(c.Name, n.Name, NodeOffline, false) && !s.hasFault(c.Name, n.Name, Down, true)
+	return !s.hasFault(c.Name, n.Name, NodeOffline) && !s.hasFault(c.Name, n.Name, Down)
 }
 
 // nodeOnline is the cluster's view (corosync): a node whose pveproxy is down
 // is still online.
 func (s *Server) nodeOnline(c *Cluster, n *Node) bool {
-	return !n.Offline && !s.hasFault(c.Name, n.Name, NodeOffline, false)
+	return !n.Offline && !s.hasFault(c.Name, n.Name, NodeOffline)
 }
 
 func (s *Server) sleep(rc *reqCtx, d time.Duration) bool {
