@@ -109,9 +109,10 @@ type Collector struct {
 	setMu sync.RWMutex
 	set   *targetSet
 
-	flights  coalescer[*scrapeResult]
-	pbsCache *pbsCache
-	taskLogs *taskLogCache
+	flights   coalescer[*scrapeResult]
+	pbsCache  *pbsCache
+	lastKnown lastKnownStore
+	taskLogs  *taskLogCache
 
 	// Persisted across scrapes: target_errors_total,
 	// target_last_success_timestamp_seconds and the failures being logged.
@@ -192,6 +193,7 @@ func (c *Collector) install(set *targetSet) {
 	for _, t := range old.targets {
 		if t.kind == dedup.KindPBS && !keep[t.name+"\x00"+t.signature()] {
 			c.pbsCache.dropTarget(t.name)
+			c.lastKnown.drop(t.name)
 		}
 	}
 	c.stateMu.Lock()

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,9 @@ func TestEmitLint(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
+}
+
+// fmtFloat formats a value as the text exposition does.
+func fmtFloat(v float64) string {
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

@@ -488,3 +488,41 @@ func TestLabPBSDown(t *testing.T) {
 	expectLines(t, body, `proxmox_backup_target_up{kind="pbs",target="pbs1"}`,
 		`proxmox_backup_target_up{kind="pbs",target="pbs1"} 1`)
 }
+
+// TestLabOfflineKeepLastKnown: a PBS with offline.keep_last_known that goes
+// away keeps its last known groups (guests stay known) while target_up and
+// repository_up say it is down; past the age, the data is dropped.
+func TestLabOfflineKeepLastKnown(t *testing.T) {
+	m := labModel()
+	srv, err := proxmoxtest.Start(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	l := &lab{srv: srv, now: labNow}
+	l.cfg = labConfig(t, srv, m)
+	l.cfg.PBS[0].Offline.KeepLastKnown = time.Hour
+	if l.coll, err = New(l.cfg, Options{Now: l.clock}); err != nil {
+		t.Fatal(err)
+	}
+	const guest100 = `proxmox_backup_guest_snapshots{backup_id="100",backup_type="vm",cluster="lab"}`
+	const group100 = `proxmox_backup_snapshots{backup_id="100",backup_type="vm",cluster="lab",repository="pbs1:store1/lab"}`
+	body := l.scrape(t, 0)
+	expectLines(t, body, guest100, guest100+" 3")
+
+	srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down})
+	l.advance(30 * time.Minute)
+	body = l.scrape(t, 5*time.Second)
+	expectLines(t, body, guest100, guest100+" 3")
+	expectLines(t, body, group100, group100+" 2")
+	expectLines(t, body, `proxmox_backup_repository_up{repository="pbs1:store1/lab"}`,
+		`proxmox_backup_repository_up{repository="pbs1:store1/lab"} 0`)
+	expectLines(t, body, `proxmox_backup_target_up{kind="pbs"`, `proxmox_backup_target_up{kind="pbs",target="pbs1"} 0`)
+	expectLines(t, body, `proxmox_backup_target_last_success_timestamp_seconds{kind="pbs"`,
+		`proxmox_backup_target_last_success_timestamp_seconds{kind="pbs",target="pbs1"} `+fmtFloat(float64(labNow.Unix())))
+
+	l.advance(time.Hour)
+	body = l.scrape(t, 5*time.Second)
+	expectLines(t, body, guest100)
+	expectLines(t, body, group100)
+}

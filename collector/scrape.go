@@ -257,6 +257,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 
 	// Phase 2: plan, then listings and tasks concurrently.
 	res.estate = buildEstate(res, set.overrides)
+	stale := c.applyLastKnown(res, s.now)
 	res.plan = dedup.BuildPlan(res.estate)
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
 	var mu sync.Mutex
@@ -288,6 +289,11 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			continue
 		}
 		keep[nsKey{l.PBSTarget, l.Datastore, l.Namespace}] = true
+		if lk := stale[l.PBSTarget]; lk != nil {
+			// Last known groups of an offline PBS (keep_last_known).
+			listings.PBS[l.Repository] = dedup.PBSResult{Groups: lk.groups[l.Repository]}
+			continue
+		}
 		wg.Go(func() {
 			groups, stats, endpoint, err := c.pbsCache.read(pd.ctx, pd.t.pbs, func(fn func() error) error { return pd.run.call(pd.ctx, fn) },
 				pd.t.name, l.Datastore, l.Namespace, s.now)
@@ -320,6 +326,13 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	c.pbsCache.retain(readTargets, keep)
 
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
+	// Last known data is exported, but its repositories are not up.
+	for _, l := range res.plan.PBSListings {
+		if stale[l.PBSTarget] != nil && res.merged.RepositoryUp != nil {
+			res.merged.RepositoryUp[l.Repository] = false
+		}
+	}
+	c.recordLastKnown(res, listings, s.now)
 	s.noteWarnings(res)
 
 	end := time.Now()
