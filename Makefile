@@ -8,6 +8,7 @@
 GO          ?= go
 BIN         ?= proxmox-backup-exporter
 FUZZTIME    ?= 5s
+FUZZ_BUDGET ?= 120
 STATICCHECK_VERSION ?= v0.8.2
 
 # Version information for github.com/prometheus/common/version, shown by
@@ -44,7 +45,7 @@ help:
 	@echo "make bench               Go benchmarks with -benchmem"
 	@echo "make fmt                 gofmt -w"
 	@echo "make lint                gofmt check, go vet, staticcheck"
-	@echo "make fuzz                every Fuzz* target for FUZZTIME=$(FUZZTIME)"
+	@echo "make fuzz                every Fuzz* target, FUZZTIME=$(FUZZTIME) each within FUZZ_BUDGET=$(FUZZ_BUDGET)s"
 	@echo "make mixin               regenerate-and-compare the mixin, promtool check/test rules"
 	@echo "make examples            promtool/amtool/systemd-analyze on examples/"
 	@echo "make e2e                 end-to-end tests (build tag e2e) against a real Prometheus"
@@ -97,18 +98,25 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 # Every fuzz target of the main module, found by grep so new ones run
-# without editing this file; FUZZTIME each (5s x a dozen targets plus
-# builds stays around two minutes). A failure leaves its input under the
-# package's testdata/fuzz/ for `go test` to replay.
+# without editing this file. Each runs for FUZZTIME, shortened so that all
+# of them together fuzz for about FUZZ_BUDGET seconds (builds come on top;
+# at least 2s each). A failure leaves its input under the package's
+# testdata/fuzz/ for plain `go test` to replay: commit it with the fix.
 .PHONY: fuzz
 fuzz:
 	@set -e; \
 	targets="$$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' --exclude-dir=tools --exclude-dir=.cache . \
 		| sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($$|\1 \2|' | sort -u)"; \
 	if [ -z "$$targets" ]; then echo '==> no fuzz targets'; exit 0; fi; \
+	n=$$(echo "$$targets" | wc -l); t='$(patsubst %s,%,$(FUZZTIME))'; secs='$(FUZZTIME)'; \
+	case "$$t" in *[!0-9]*|'') ;; *) \
+		per=$$(( $(FUZZ_BUDGET) / n )); [ "$$per" -lt 2 ] && per=2; \
+		[ "$$per" -lt "$$t" ] && secs="$${per}s";; \
+	esac; \
+	echo "==> $$n fuzz targets, $$secs each"; \
 	echo "$$targets" | while read -r dir name; do \
-		echo "==> go test -run='^$$' -fuzz='^$$name$$' -fuzztime=$(FUZZTIME) $$dir"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir" || exit 1; \
+		echo "==> go test -run='^$$' -fuzz='^$$name$$' -fuzztime=$$secs $$dir"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$secs "$$dir" || exit 1; \
 	done
 
 # The monitoring mixin: regenerate and compare the committed files, the
