@@ -126,6 +126,8 @@ type Offline struct {
 // attribution (PBS, Datastore, Namespace, Cluster: which cluster a PBS
 // namespace that no storage maps belongs to).
 type Route struct {
+	// Cluster is the PVE cluster the storage belongs to (storage routes)
+	// or the namespace is attributed to (attributions).
 	Cluster string `yaml:"cluster" json:"cluster"`
 	// Storage is a PVE storage ID (storage routes).
 	Storage string `yaml:"storage,omitempty" json:"storage,omitempty"`

@@ -247,7 +247,7 @@ func (d *decoder) walkMap(n *yaml.Node, path string, keys []string, hints map[st
 // displayKey keeps an unknown key out of messages when it may be a secret
 // pasted in the wrong place ("token_secret=…: x", a long random string).
 func displayKey(k string) string {
-	if len(k) > 40 || strings.ContainsAny(k, "=: \t") {
+	if len(k) > 40 || strings.ContainsAny(k, "=:") {
 		return "<unknown key>"
 	}
 	return k

@@ -27,9 +27,11 @@ func (e *Error) Error() string { return format(e.Source, e.Line, e.Key, e.Messag
 // example insecure_skip_verify, or a secret file readable by others). The
 // caller logs it; it never contains a secret.
 type Warning struct {
-	Source  string
-	Line    int
-	Key     string
+	// Source, Line and Key locate the warning as they locate an Error.
+	Source string
+	Line   int
+	Key    string
+	// Message says what is risky and how to avoid it.
 	Message string
 }
 
