@@ -1,0 +1,16 @@
+package collector
+
+import (
+	"syscall"
+	"time"
+)
+
+// cpuTime is the process's user+system CPU time (exporter and emulator
+// together: they share the process in benchmarks).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
