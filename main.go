@@ -33,7 +33,7 @@ import (
 const (
 	programName = "proxmox_backup_exporter"
 	// defaultListenAddress is the exporter's port.
-	defaultListenAddress = ":9221"
+	defaultListenAddress = ":10074"
 )
 
 func main() {
