@@ -58,8 +58,6 @@ type targetRun struct {
 	warnings []Failure
 
 	// Set once the scrape of the target is over.
-	version  string
-	cluster  string
 	duration time.Duration
 	requests uint64
 }

@@ -303,6 +303,9 @@ func TestLabCache(t *testing.T) {
 	if n := l.srv.CountRequests(snapRoute); n != 0 {
 		t.Fatalf("warm scrape: %d snapshot listings, want 0", n)
 	}
+	if !strings.Contains(body, `proxmox_backup_snapshots{backup_id="100",backup_type="vm",cluster="lab",repository="pbs1:store1/lab"}`) {
+		t.Fatalf("warm scrape lost the cached group vm/100:\n%s", body)
+	}
 	if n := l.srv.CountRequests("/nodes/{node}/storage/{storage}/content"); n != 4 {
 		t.Errorf("warm scrape: %d PVE content listings, want 4 (nfs once, local on 3 nodes)", n)
 	}

@@ -745,17 +745,6 @@ func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
 	cd.tasksRead = true
 }
 
-// backupType maps PVE guest types to PBS terms.
-func backupType(pveType string) string {
-	switch pveType {
-	case "qemu":
-		return "vm"
-	case "lxc", "openvz":
-		return "ct"
-	}
-	return pveType
-}
-
 // noteWarnings records dedup's permission warnings on their targets: an
 // empty listing where PVE reports data is a missing privilege, counted in
 // target_errors_total{reason="permission"}.
