@@ -50,12 +50,17 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		if !ok {
 			continue
 		}
-		groups[r.Name] = gs
 		if r.Kind == KindPVE {
 			if w, suspect := permissionSuspect(clusters, r, l.PVE[r.Name]); suspect {
+				// An empty listing that PVE probably filtered is not "no
+				// backups": the repository is unknown, so every guest it
+				// could hold has no count rather than a false 0.
 				warn(w)
+				res.RepositoryUp[r.Name] = false
+				continue
 			}
 		}
+		groups[r.Name] = gs
 	}
 
 	// Per group per repository.

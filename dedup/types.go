@@ -263,7 +263,8 @@ const (
 	// its groups get cluster="" (VMIDs may collide).
 	WarnClusterCollision = "cluster_collision"
 	// WarnPermissionSuspected: a listing came back empty where backups are
-	// expected (PVE hides volumes the token may not see).
+	// expected (PVE hides volumes the token may not see). The repository
+	// is then down: its guests are unknown, not counted short.
 	WarnPermissionSuspected = "permission_suspected"
 	// WarnOverrideConflict: config routes contradict each other or the
 	// storage mapping; what was applied is in the message.
