@@ -327,8 +327,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 		err, failover := c.try(ctx, c.endpoints[i], path, query, out)
 		last = err
 		if err == nil {
-			if i != first {
-				c.sticky.Store(int32(i))
+			// Requests in flight together fail over together; only the
+			// one that moves the sticky URL logs, so one outage is one
+			// log line, not one per request.
+			if i != first && c.sticky.CompareAndSwap(int32(first), int32(i)) {
 				c.logger.Warn("failed over to another URL", "target", c.name, "url", c.endpoints[i].display,
 					"failed", strings.Join(failed, "; "))
 			}
