@@ -57,7 +57,7 @@ func (r Report) WriteText(w io.Writer) error {
 		if len(s.Repositories) > 1 {
 			repo = strings.Join(s.Repositories, ", ")
 		}
-		why := strings.TrimSpace(strings.Join([]string{matchedBy(s.MatchedBy), s.Reason}, " "))
+		why := joinNonEmpty("; ", matchedBy(s.MatchedBy), s.Reason)
 		p("%s\t%s\t%s\t%s\t%s\t%s\n", s.Cluster, s.Storage, s.StorageType, s.Route, dash(repo), dash(why))
 	}
 	if len(r.Storages) == 0 {
@@ -97,6 +97,14 @@ func (r Report) WriteText(w io.Writer) error {
 			problems = append(problems, fmt.Sprintf("WARNING %s (%s): TLS verification is off (insecure_skip_verify)", t.Name, t.Kind))
 		}
 	}
+	// A datastore in maintenance or unmounted fails no request, yet its
+	// repositories drop out of the tables above: say so, or the check
+	// would report nothing while their backups go unread.
+	for _, d := range r.Datastores {
+		if !d.Up && d.Reason != "" {
+			problems = append(problems, fmt.Sprintf("NOTE datastore_down: datastore %s on %s is down (%s); its namespaces are not read", d.Name, d.Target, d.Reason))
+		}
+	}
 	for _, w := range r.Warnings {
 		problems = append(problems, fmt.Sprintf("NOTE %s: %s", w.Kind, w.Message))
 	}
@@ -133,6 +141,18 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// joinNonEmpty joins the parts that are not empty, so a reason without a
+// match (or the reverse) gets no dangling separator.
+func joinNonEmpty(sep string, parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
 }
 
 func matchedBy(m string) string {

@@ -241,7 +241,7 @@ small{color:#666}
 
 <h2>Routing plan</h2>
 <table><tr><th>cluster</th><th>storage</th><th>type</th><th>route</th><th>repository</th><th>matched by / reason</th></tr>
-{{range .Storages}}<tr><td>{{.Cluster}}</td><td>{{.Storage}}</td><td>{{.StorageType}}</td><td>{{.Route}}</td><td>{{orNone .Repository}}{{if gt (len .Repositories) 1}} <small>(+{{len .Repositories}} node repositories)</small>{{end}}</td><td>{{.MatchedBy}} {{.Reason}}</td></tr>
+{{range .Storages}}<tr><td>{{.Cluster}}</td><td>{{.Storage}}</td><td>{{.StorageType}}</td><td>{{.Route}}</td><td>{{range $i, $r := .Repositories}}{{if $i}}, {{end}}{{$r}}{{else}}{{orNone .Repository}}{{end}}</td><td>{{.MatchedBy}}{{if and .MatchedBy .Reason}}; {{end}}{{.Reason}}</td></tr>
 {{else}}<tr><td colspan="6">no PVE storage with backup content</td></tr>{{end}}</table>
 
 <h2>Repositories</h2>

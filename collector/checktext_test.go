@@ -1,0 +1,71 @@
+package collector
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+)
+
+// TestReportWriteTextDetails: the routing reason is separated from how a
+// storage was matched, and a datastore that is down without any failed
+// request (maintenance, unmounted) still shows up among the problems.
+func TestReportWriteTextDetails(t *testing.T) {
+	rep := Report{OK: true, Status: Status{
+		Targets: []TargetStatus{{Name: "pbs1", Kind: "pbs", Up: true}},
+		Storages: []dedup.StorageRoute{{
+			Cluster: "lab", Storage: "backup-server", StorageType: "pbs", Route: dedup.RoutePVEFallback,
+			Repository: "lab:backup-server", MatchedBy: "host_port", Reason: "PBS pbs1 is down",
+		}},
+		Datastores: []DatastoreStatus{
+			{Target: "pbs1", Name: "store1", Up: true},
+			{Target: "pbs1", Name: "archive", Up: false, Reason: "maintenance (offline)"},
+		},
+	}}
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		want string
+		in   bool
+	}{
+		{"matched by host:port; PBS pbs1 is down", true},
+		{"NOTE datastore_down: datastore archive on pbs1 is down (maintenance (offline))", true},
+		{"datastore store1", false},
+		{"No problems found.", false},
+	} {
+		if got := strings.Contains(out.String(), tc.want); got != tc.in {
+			t.Errorf("output contains %q: %v, want %v\n%s", tc.want, got, tc.in, out.String())
+		}
+	}
+}
+
+// TestStatusPageListsNodeRepositories: a node-local storage's row names
+// every node repository, as --check does.
+func TestStatusPageListsNodeRepositories(t *testing.T) {
+	st := Status{Storages: []dedup.StorageRoute{{
+		Cluster: "lab", Storage: "local", StorageType: "dir", Route: dedup.RoutePVE,
+		Repository: "lab/n1:local", Repositories: []string{"lab/n1:local", "lab/n2:local", "lab/n3:local"},
+	}, {
+		Cluster: "lab", Storage: "old", StorageType: "dir", Route: dedup.RouteDisabled, Reason: "disabled in storage.cfg",
+	}}}
+	w := httptest.NewRecorder()
+	if err := statusPage.Execute(w, st); err != nil {
+		t.Fatal(err)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		"<td>lab/n1:local, lab/n2:local, lab/n3:local</td>",
+		"<td>—</td><td>disabled in storage.cfg</td>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "node repositories") {
+		t.Errorf("status page still summarises node repositories:\n%s", body)
+	}
+}
