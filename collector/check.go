@@ -97,14 +97,6 @@ func (r Report) WriteText(w io.Writer) error {
 			problems = append(problems, fmt.Sprintf("WARNING %s (%s): TLS verification is off (insecure_skip_verify)", t.Name, t.Kind))
 		}
 	}
-	// A datastore in maintenance or unmounted fails no request, yet its
-	// repositories drop out of the tables above: say so, or the check
-	// would report nothing while their backups go unread.
-	for _, d := range r.Datastores {
-		if !d.Up && d.Reason != "" {
-			problems = append(problems, fmt.Sprintf("NOTE datastore_down: datastore %s on %s is down (%s); its namespaces are not read", d.Name, d.Target, d.Reason))
-		}
-	}
 	for _, w := range r.Warnings {
 		problems = append(problems, fmt.Sprintf("NOTE %s: %s", w.Kind, w.Message))
 	}
