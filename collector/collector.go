@@ -112,7 +112,9 @@ type Collector struct {
 	flights   coalescer[*scrapeResult]
 	pbsCache  *pbsCache
 	lastKnown lastKnownStore
-	taskLogs  *taskLogCache
+	// knownStorages attributes a down cluster's PBS namespaces.
+	knownStorages knownStorages
+	taskLogs      *taskLogCache
 
 	// Persisted across scrapes: target_errors_total,
 	// target_last_success_timestamp_seconds and the failures being logged.
@@ -179,6 +181,7 @@ func (c *Collector) install(set *targetSet) {
 	old := c.set
 	c.set = set
 	c.setMu.Unlock()
+	c.knownStorages.retain(set.targets)
 	if old == nil {
 		return
 	}

@@ -432,6 +432,12 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		run.rename(name)
 	}
 	cd.up = nodesOK && guestsOK && storagesOK
+	if storagesOK {
+		s.c.knownStorages.remember(cd.t, cd.storages)
+	} else {
+		// Keeps the cluster's PBS namespaces attributed while it is down.
+		cd.storages = s.c.knownStorages.recall(cd.t)
+	}
 	if !nodesOK {
 		return
 	}
