@@ -121,7 +121,7 @@ local q = import '../lib/promql.libsonnet';
             q.alertableGroups(c, function(s) |||
               last_over_time(proxmox_backup_last_verification{%(s)s, state="none"}[%(w)s]) == 1
                 and on (repository)
-                proxmox_backup_repository_info{%(r)s}
+                last_over_time(proxmox_backup_repository_info{%(r)s}[%(w)s])
             ||| % { s: s, w: c.groupGapBridgeWindow, r: q.joinMatchers([S, c.verificationExpectedSelector]) }),
             'The newest recovery point of a backup group has not been verified.',
             'The newest recovery point of backup group {{ $labels.backup_type }}/{{ $labels.backup_id }} (cluster "{{ $labels.cluster }}") in repository {{ $labels.repository }} has not been verified for %s, although verification is expected there.' % c.neverVerifiedFor,
