@@ -9,6 +9,7 @@ package dedup
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -64,6 +65,11 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	}
 
 	// Per group per repository.
+	total := 0
+	for _, gs := range groups {
+		total += len(gs)
+	}
+	res.Groups = make([]GroupAggregate, 0, total)
 	for _, r := range p.Repositories {
 		var inventory map[GuestKey]bool
 		if c, ok := clusters[r.Cluster]; ok && r.Cluster != "" && c.Up {
@@ -124,14 +130,14 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			}
 		}
 		// Index the reachable groups by guest.
-		byGuest := map[GuestKey][][]int64{}
+		byGuest := make(map[GuestKey][][]int64, len(c.Guests))
 		for _, r := range reach {
 			for _, g := range groups[r.Name] {
 				k := GuestKey{Cluster: cname, BackupType: g.BackupType, BackupID: normalizeVMID(g.BackupID)}
 				byGuest[k] = append(byGuest[k], g.Times)
 			}
 		}
-		seen := map[GuestKey]bool{}
+		seen := make(map[GuestKey]bool, len(c.Guests))
 		for _, g := range sortedGuests(c.Guests) {
 			bt := BackupTypeOfGuest(g.Type)
 			id := normalizeVMID(guestID(g))
@@ -157,15 +163,14 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		}
 	}
 
-	sort.SliceStable(res.Groups, func(a, b int) bool {
-		x, y := res.Groups[a], res.Groups[b]
-		if x.Repository != y.Repository {
-			return x.Repository < y.Repository
+	slices.SortStableFunc(res.Groups, func(x, y GroupAggregate) int {
+		if c := strings.Compare(x.Repository, y.Repository); c != 0 {
+			return c
 		}
-		if x.BackupType != y.BackupType {
-			return x.BackupType < y.BackupType
+		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
+			return c
 		}
-		return x.BackupID < y.BackupID
+		return strings.Compare(x.BackupID, y.BackupID)
 	})
 	sortWarnings(res.Warnings)
 	return res
@@ -195,10 +200,55 @@ func readRepository(r Repository, l Listings) ([]GroupSummary, bool) {
 	return nil, false
 }
 
-// normalizeSummaries defends against summaries that break the contract
+// normalizeSummaries returns the summaries sorted by type then id, as
+// SummarizeRecords orders them. Summaries that keep the GroupSummary
+// contract (distinct groups, times ascending and distinct) are passed
+// through as they are, sharing their Times: that is the collector's every
+// scrape, and expanding each group into one record per recovery point
+// only to summarise them again cost more than the rest of Merge together.
+// Anything else goes through mergeSummaries.
+func normalizeSummaries(in []GroupSummary) []GroupSummary {
+	out := make([]GroupSummary, len(in))
+	copy(out, in)
+	sort.Slice(out, func(a, b int) bool { return groupLess(out[a], out[b]) })
+	for i := range out {
+		g := &out[i]
+		if i > 0 && !groupLess(out[i-1], *g) || !strictlyAscending(g.Times) {
+			return mergeSummaries(in)
+		}
+		// What mergeSummaries makes of a well-formed summary.
+		n := len(g.Times)
+		if n == 0 {
+			g.Times, g.LastSize, g.LastVerification = nil, 0, VerificationNone
+		} else {
+			g.LastVerification = normalizeVerification(g.LastVerification)
+		}
+		g.VerifyFailed = min(g.VerifyFailed, n)
+		g.Protected = min(g.Protected, n)
+	}
+	return out
+}
+
+func groupLess(a, b GroupSummary) bool {
+	if a.BackupType != b.BackupType {
+		return a.BackupType < b.BackupType
+	}
+	return a.BackupID < b.BackupID
+}
+
+func strictlyAscending(ts []int64) bool {
+	for i := 1; i < len(ts); i++ {
+		if ts[i] <= ts[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeSummaries defends against summaries that break the contract
 // (unsorted or repeated times, one group twice): it merges them so that
 // nothing counts twice.
-func normalizeSummaries(in []GroupSummary) []GroupSummary {
+func mergeSummaries(in []GroupSummary) []GroupSummary {
 	var recs []Record
 	extra := map[groupID]GroupSummary{}
 	for _, g := range in {
@@ -249,8 +299,57 @@ func visibleThroughPVE(g GroupSummary) bool {
 }
 
 // unionTimes counts distinct times over several ascending lists, returns
-// the newest and how many lists hold it.
+// the newest and how many lists hold it. The lists come from summaries
+// (ascending and distinct), so a k-way merge counts them without a set;
+// a list out of order falls back to the set.
 func unionTimes(lists [][]int64) (count int, last int64, copies int) {
+	for _, l := range lists {
+		if !strictlyAscending(l) {
+			return unionTimesSet(lists)
+		}
+	}
+	if len(lists) == 1 {
+		count = len(lists[0])
+	} else {
+		pos := make([]int, len(lists))
+		for {
+			// The smallest head; every list holding it advances.
+			next, found := int64(0), false
+			for i, l := range lists {
+				if pos[i] < len(l) && (!found || l[pos[i]] < next) {
+					next, found = l[pos[i]], true
+				}
+			}
+			if !found {
+				break
+			}
+			count++
+			for i, l := range lists {
+				if pos[i] < len(l) && l[pos[i]] == next {
+					pos[i]++
+				}
+			}
+		}
+	}
+	if count == 0 {
+		return 0, 0, 0
+	}
+	// As unionTimesSet: the newest is the largest tail (never below 0).
+	for _, l := range lists {
+		if n := len(l); n > 0 {
+			last = max(last, l[n-1])
+		}
+	}
+	for _, l := range lists {
+		if n := len(l); n > 0 && l[n-1] == last {
+			copies++
+		}
+	}
+	return count, last, copies
+}
+
+// unionTimesSet is unionTimes for lists in any order.
+func unionTimesSet(lists [][]int64) (count int, last int64, copies int) {
 	set := map[int64]bool{}
 	for _, l := range lists {
 		for _, t := range l {
@@ -270,7 +369,7 @@ func unionTimes(lists [][]int64) (count int, last int64, copies int) {
 }
 
 func guestSet(c Cluster) map[GuestKey]bool {
-	m := map[GuestKey]bool{}
+	m := make(map[GuestKey]bool, len(c.Guests))
 	for _, g := range c.Guests {
 		if bt := BackupTypeOfGuest(g.Type); bt != "" {
 			m[GuestKey{Cluster: clusterName(c), BackupType: bt, BackupID: normalizeVMID(guestID(g))}] = true
@@ -280,18 +379,28 @@ func guestSet(c Cluster) map[GuestKey]bool {
 }
 
 func sortedGuests(gs []proxmox.ClusterResource) []proxmox.ClusterResource {
-	out := append([]proxmox.ClusterResource(nil), gs...)
-	sort.SliceStable(out, func(a, b int) bool {
-		ta, tb := BackupTypeOfGuest(out[a].Type), BackupTypeOfGuest(out[b].Type)
-		if ta != tb {
-			return ta < tb
+	// The keys are computed once: guestID formats a number.
+	type keyed struct {
+		typ, id string
+		i       int
+	}
+	keys := make([]keyed, len(gs))
+	for i, g := range gs {
+		keys[i] = keyed{BackupTypeOfGuest(g.Type), normalizeVMID(guestID(g)), i}
+	}
+	slices.SortStableFunc(keys, func(a, b keyed) int {
+		if c := strings.Compare(a.typ, b.typ); c != 0 {
+			return c
 		}
-		ia, ib := normalizeVMID(guestID(out[a])), normalizeVMID(guestID(out[b]))
-		if len(ia) != len(ib) {
-			return len(ia) < len(ib)
+		if len(a.id) != len(b.id) {
+			return len(a.id) - len(b.id)
 		}
-		return ia < ib
+		return strings.Compare(a.id, b.id)
 	})
+	out := make([]proxmox.ClusterResource, len(gs))
+	for j, k := range keys {
+		out[j] = gs[k.i]
+	}
 	return out
 }
 

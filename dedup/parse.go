@@ -51,7 +51,7 @@ func ParseVolumeID(volid string) (VolumeID, error) {
 	if !ok {
 		return VolumeID{}, fmt.Errorf("volume id %q has no storage prefix", volid)
 	}
-	if !storageIDRe.MatchString(storage) {
+	if !validStorageID(storage) {
 		return VolumeID{}, fmt.Errorf("volume id %q: invalid storage id", volid)
 	}
 	if volume == "" || strings.ContainsAny(volume, "\x00\n") {
@@ -172,32 +172,23 @@ func (n VzdumpName) WallClock() int64 {
 	return time.Date(n.Year, time.Month(n.Month), n.Day, n.Hour, n.Minute, n.Second, 0, time.UTC).Unix()
 }
 
-// vzdumpRe follows pve-storage archive_info: any text may stand between the
-// VMID and the extension; only the standard stamp yields a time.
-var (
-	vzdumpRe      = regexp.MustCompile(`^vzdump-(qemu|lxc|openvz)-([0-9]+)-(.+)\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$`)
-	vzdumpStampRe = regexp.MustCompile(`^([0-9]{4})_([0-9]{2})_([0-9]{2})-([0-9]{2})_([0-9]{2})_([0-9]{2})$`)
-)
-
 // ParseVzdumpName parses a vzdump archive file name (without directory),
 // e.g. "vzdump-qemu-101-2024_01_15-02_00_03.vma.zst".
 func ParseVzdumpName(name string) (VzdumpName, error) {
-	m := vzdumpRe.FindStringSubmatch(name)
-	if m == nil {
+	// pve-storage archive_info: any text may stand between the VMID and
+	// the extension; only the standard stamp yields a time.
+	guestType, vmid, middle, ext, ok := matchVzdump(name)
+	if !ok {
 		return VzdumpName{}, fmt.Errorf("%q is not a vzdump archive name", name)
 	}
-	if len(m[2]) > 9 {
+	if len(vmid) > 9 {
 		return VzdumpName{}, fmt.Errorf("%q: VMID out of range", name)
 	}
-	n := VzdumpName{GuestType: m[1], BackupType: BackupTypeOfGuest(m[1]), VMID: strings.TrimLeft(m[2], "0"), Format: m[4]}
+	n := VzdumpName{GuestType: guestType, BackupType: BackupTypeOfGuest(guestType), VMID: strings.TrimLeft(vmid, "0"), Format: ext}
 	if n.VMID == "" {
 		return VzdumpName{}, fmt.Errorf("%q: VMID out of range", name)
 	}
-	if s := vzdumpStampRe.FindStringSubmatch(m[3]); s != nil {
-		v := make([]int, 6)
-		for i := range v {
-			v[i], _ = strconv.Atoi(s[i+1]) // digits only, cannot fail
-		}
+	if v, ok := matchStamp(middle); ok {
 		t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC)
 		// Reject stamps time.Date would normalise (month 13, day 32, ...).
 		if t.Year() == v[0] && int(t.Month()) == v[1] && t.Day() == v[2] && t.Hour() == v[3] && t.Minute() == v[4] && t.Second() == v[5] {
@@ -478,12 +469,6 @@ type LogEvent struct {
 	Message string
 }
 
-var (
-	logStartRe  = regexp.MustCompile(`(?:^|\s)INFO: Starting Backup of VM ([0-9]{1,9}) \((qemu|lxc|openvz)\)\s*$`)
-	logFinishRe = regexp.MustCompile(`(?:^|\s)INFO: Finished Backup of VM ([0-9]{1,9}) \([0-9:]+\)\s*$`)
-	logFailRe   = regexp.MustCompile(`(?:^|\s)ERROR: Backup of VM ([0-9]{1,9}) failed - ?(.*)$`)
-)
-
 // ErrNotGuestEvent is returned by ParseTaskLogLine for lines that say
 // nothing about one guest's outcome.
 var ErrNotGuestEvent = errors.New("not a per-guest vzdump log line")
@@ -495,14 +480,14 @@ var ErrNotGuestEvent = errors.New("not a per-guest vzdump log line")
 //	INFO: Finished Backup of VM <id> (<hh:mm:ss>)
 //	ERROR: Backup of VM <id> failed - <reason>
 func ParseTaskLogLine(line string) (LogEvent, error) {
-	if m := logStartRe.FindStringSubmatch(line); m != nil {
-		return LogEvent{Kind: LogStart, VMID: m[1], GuestType: m[2]}, nil
+	if vmid, guestType, ok := matchLogStart(line); ok {
+		return LogEvent{Kind: LogStart, VMID: vmid, GuestType: guestType}, nil
 	}
-	if m := logFinishRe.FindStringSubmatch(line); m != nil {
-		return LogEvent{Kind: LogFinish, VMID: m[1]}, nil
+	if vmid, ok := matchLogFinish(line); ok {
+		return LogEvent{Kind: LogFinish, VMID: vmid}, nil
 	}
-	if m := logFailRe.FindStringSubmatch(line); m != nil {
-		return LogEvent{Kind: LogFail, VMID: m[1], Message: strings.TrimSpace(m[2])}, nil
+	if vmid, reason, ok := matchLogFail(line); ok {
+		return LogEvent{Kind: LogFail, VMID: vmid, Message: strings.TrimSpace(reason)}, nil
 	}
 	return LogEvent{}, ErrNotGuestEvent
 }
