@@ -133,14 +133,16 @@ mixin:
 		echo '==> promtool test rules mixins/tests/*.yaml'; promtool test rules mixins/tests/*.yaml; \
 	fi
 
-# End-to-end tests carry the build tag e2e (they need the prometheus and
-# prometheus-alertmanager binaries and take a while).
+# End-to-end tests carry the build tag e2e and a name matching E2E (they
+# need the prometheus and prometheus-alertmanager binaries and take a
+# while); -run keeps the package's ordinary tests, which `make unit` ran,
+# from running twice.
 .PHONY: e2e
 e2e:
 	@pkgs="$$(grep -rlE --include='*_test.go' '^//go:build .*\be2e\b' --exclude-dir=tools --exclude-dir=.cache . | xargs -r -n1 dirname | sort -u)"; \
 	if [ -z "$$pkgs" ]; then echo '==> no e2e tests (build tag e2e) yet; skipping'; exit 0; fi; \
-	echo "==> go test -tags e2e -count=1 $$pkgs"; \
-	$(GO) test -tags e2e -count=1 -timeout 10m $$pkgs
+	echo "==> go test -tags e2e -run E2E -count=1 -v $$pkgs"; \
+	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 10m $$pkgs
 
 # The deployment examples: Prometheus and Alertmanager configs parse, and
 # the systemd unit has no unknown directives. (The example exporter configs
