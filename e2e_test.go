@@ -985,9 +985,7 @@ func alertmanagerConfig(t *testing.T, hookURL string) (string, amRoute) {
 		t.Fatal("mixins/README.md alertmanager.yml has no route")
 	}
 	receivers := map[string]bool{}
-	var backup amRoute
-	var visit func(r map[string]any)
-	visit = func(r map[string]any) {
+	walkRoutes(route, func(r map[string]any) {
 		if name, ok := r["receiver"].(string); ok {
 			receivers[name] = true
 		}
@@ -997,24 +995,8 @@ func alertmanagerConfig(t *testing.T, hookURL string) (string, amRoute) {
 		if _, ok := r["group_interval"]; ok {
 			r["group_interval"] = "1s"
 		}
-		if ms, ok := r["matchers"].([]any); ok && backup.Receiver == "" {
-			for _, mm := range ms {
-				if strings.Contains(fmt.Sprint(mm), "ProxmoxBackup") {
-					backup.Receiver, _ = r["receiver"].(string)
-					for _, l := range r["group_by"].([]any) {
-						backup.GroupBy = append(backup.GroupBy, fmt.Sprint(l))
-					}
-				}
-			}
-		}
-		subs, _ := r["routes"].([]any)
-		for _, s := range subs {
-			if sm, ok := s.(map[string]any); ok {
-				visit(sm)
-			}
-		}
-	}
-	visit(route)
+	})
+	backup := backupRoute(route)
 	if backup.Receiver == "" || len(backup.GroupBy) == 0 {
 		t.Fatalf("mixins/README.md alertmanager.yml has no route with group_by for ProxmoxBackup alerts:\n%s", m[1])
 	}
@@ -1031,6 +1013,66 @@ func alertmanagerConfig(t *testing.T, hookURL string) (string, amRoute) {
 		t.Fatal(err)
 	}
 	return string(out), backup
+}
+
+// walkRoutes calls fn for a route and every route below it.
+func walkRoutes(r map[string]any, fn func(map[string]any)) {
+	fn(r)
+	subs, _ := r["routes"].([]any)
+	for _, s := range subs {
+		if sm, ok := s.(map[string]any); ok {
+			walkRoutes(sm, fn)
+		}
+	}
+}
+
+// backupRoute is the first route whose matchers select the ProxmoxBackup
+// alerts.
+func backupRoute(route map[string]any) amRoute {
+	var out amRoute
+	walkRoutes(route, func(r map[string]any) {
+		ms, _ := r["matchers"].([]any)
+		if out.Receiver != "" || !strings.Contains(fmt.Sprint(ms), "ProxmoxBackup") {
+			return
+		}
+		out.Receiver, _ = r["receiver"].(string)
+		gb, _ := r["group_by"].([]any)
+		for _, l := range gb {
+			out.GroupBy = append(out.GroupBy, fmt.Sprint(l))
+		}
+	})
+	return out
+}
+
+// TestE2EExampleAlertmanager: the shipped examples/alertmanager.yml groups
+// the mixin's alerts as mixins/README.md recommends (the grouping the
+// end-to-end test proves with a real Alertmanager).
+func TestE2EExampleAlertmanager(t *testing.T) {
+	readme, err := os.ReadFile("mixins/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("examples/alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(# alertmanager.yml\n.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("mixins/README.md has no ```yaml block starting with # alertmanager.yml")
+	}
+	var want, got struct {
+		Route map[string]any `yaml:"route"`
+	}
+	if err := yaml.Unmarshal(m[1], &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(example, &got); err != nil {
+		t.Fatal(err)
+	}
+	w, g := backupRoute(want.Route), backupRoute(got.Route)
+	if len(w.GroupBy) == 0 || !slices.Equal(w.GroupBy, g.GroupBy) {
+		t.Errorf("examples/alertmanager.yml groups ProxmoxBackup alerts by %v, mixins/README.md recommends %v", g.GroupBy, w.GroupBy)
+	}
 }
 
 // amGroup is one group of Alertmanager's /api/v2/alerts/groups.
