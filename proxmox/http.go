@@ -457,6 +457,9 @@ func DecodeEnvelope(body []byte, out any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errors.New("empty response body")
 	}
+	if out != nil && decodeDataFast(body, out) {
+		return nil
+	}
 	d := &envelopeData{out: out}
 	env := struct {
 		// A pointer, so JSON null sets it to nil instead of calling

@@ -14,6 +14,15 @@ type Bool bool
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *Bool) UnmarshalJSON(data []byte) error {
+	// What the APIs send, without allocating (listings hold thousands).
+	switch string(data) {
+	case "true", "1":
+		*b = true
+		return nil
+	case "false", "0":
+		*b = false
+		return nil
+	}
 	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
 	switch strings.ToLower(s) {
 	case "1", "true", "yes", "on":
@@ -40,6 +49,11 @@ type Int int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *Int) UnmarshalJSON(data []byte) error {
+	// A plain JSON integer, without allocating (listings hold thousands).
+	if v, ok := plainInt(data); ok {
+		*i = Int(v)
+		return nil
+	}
 	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
 	if s == "" || s == "null" {
 		*i = 0
@@ -69,6 +83,10 @@ func (s *String) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	if data[0] == '"' {
+		if v, ok := plainString(data); ok {
+			*s = String(v)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(data, &v); err != nil {
 			return err
@@ -89,4 +107,43 @@ func truncate(data []byte) string {
 		return string(data[:max]) + "…"
 	}
 	return string(data)
+}
+
+// plainInt parses an optionally negative run of at most 18 digits (no
+// overflow possible) the way strconv.ParseInt would.
+func plainInt(data []byte) (int64, bool) {
+	neg := len(data) > 0 && data[0] == '-'
+	digits := data
+	if neg {
+		digits = data[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// plainString decodes a JSON string without escapes whose bytes are
+// printable ASCII, which json.Unmarshal would return unchanged.
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return "", false
+	}
+	inner := data[1 : len(data)-1]
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(inner), true
 }
