@@ -605,9 +605,15 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	pd.dsDown = map[string]string{}
 	pd.namespaces = map[string][]string{}
 	var mu sync.Mutex
+	// Datastores PBS reports down are settled before any goroutine starts:
+	// the goroutines below write dsDown too.
 	for _, ds := range pd.datastores {
 		if why := datastoreDownReason(ds, pd.usage); why != "" {
 			pd.dsDown[ds.Store] = why
+		}
+	}
+	for _, ds := range pd.datastores {
+		if datastoreDownReason(ds, pd.usage) != "" {
 			continue
 		}
 		wg.Go(func() {
@@ -729,9 +735,15 @@ func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
 		mu  sync.Mutex
 		all []dedup.TaskWithLog
 	)
+	// Offline nodes are settled before any goroutine starts: the goroutines
+	// below write tasksUnknown too.
 	for _, n := range cd.nodes {
 		if !n.Online() {
 			cd.tasksUnknown[n.Node] = true
+		}
+	}
+	for _, n := range cd.nodes {
+		if !n.Online() {
 			continue
 		}
 		wg.Go(func() {
