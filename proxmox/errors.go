@@ -186,8 +186,12 @@ func classifyStatus(status int, message string) (ErrorClass, bool) {
 }
 
 // doesNotExist matches Proxmox's wording for missing objects, e.g. PVE's
-// "storage 'x' does not exist" (a 500) or PBS's datastore lookup errors.
-var doesNotExist = regexp.MustCompile(`(?i)\bdoes not exist\b`)
+// "storage 'x' does not exist" (a 500) or PBS's datastore lookup errors:
+// the phrase ends the message (or precedes a parameter list). PVE's
+// "unable to activate storage 'x' - directory '/mnt/pve/x' does not exist
+// or is unreachable" (an NFS mount gone) is about an existing storage and
+// stays bad_response.
+var doesNotExist = regexp.MustCompile(`(?i)\bdoes not exist\s*(\(|$)`)
 
 // classifyTransport classifies an error that happened before a response
 // was received, and says whether the next URL should be tried.
