@@ -116,6 +116,9 @@ type Collector struct {
 	knownStorages knownStorages
 	taskLogs      *taskLogCache
 
+	// guestNames fills in names PVE omits for guests on offline nodes.
+	guestNames guestNames
+
 	// Persisted across scrapes: target_errors_total,
 	// target_last_success_timestamp_seconds and the failures being logged.
 	stateMu     sync.Mutex
@@ -182,8 +185,13 @@ func (c *Collector) install(set *targetSet) {
 	c.set = set
 	c.setMu.Unlock()
 	c.knownStorages.retain(set.targets)
+	c.guestNames.retain(set.targets)
 	if old == nil {
 		return
+	}
+	// Every target got a new client: release the old ones' connections.
+	for _, t := range old.targets {
+		t.closeIdle()
 	}
 	// A PBS whose definition changed may be another server now: its cached
 	// groups are not trustworthy.
@@ -318,7 +326,9 @@ func (c *Collector) account(res *scrapeResult) {
 				continue
 			}
 			current[f.key()] = f
-			c.errorCounts[errorKey{r.name, r.kind, f.Reason}]++
+			if !f.State {
+				c.errorCounts[errorKey{r.name, r.kind, f.Reason}]++
+			}
 		}
 		if len(failures) == 0 {
 			c.lastSuccess[runKey{r.name, r.kind}] = now
@@ -333,10 +343,14 @@ func (c *Collector) account(res *scrapeResult) {
 		f := current[k]
 		attrs := []any{"target", f.Target, "kind", f.Kind, "endpoint", f.Endpoint, "part", f.Part,
 			"reason", f.Reason, "err", f.Message, "hint", f.Hint}
+		msg := "source failed"
+		if f.State {
+			msg = "source part unavailable"
+		}
 		if _, seen := c.failing[k]; seen {
-			c.logger.Debug("source still failing", attrs...)
+			c.logger.Debug(msg+" (still)", attrs...)
 		} else {
-			c.logger.Warn("source failed", attrs...)
+			c.logger.Warn(msg, attrs...)
 		}
 	}
 	for k, f := range c.failing {

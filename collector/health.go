@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,11 +31,24 @@ type Failure struct {
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
 	Hint    string `json:"hint"`
+	// State marks a part that is down by a source's own account (a
+	// datastore in maintenance or not mounted, a node its cluster reports
+	// offline) or because another source is down (a pbs storage read
+	// through PVE while its PBS is down), not because a request to this
+	// target failed. It is logged once and shown like any failure, and its
+	// up series say it, but target_errors_total does not count it: a PBS
+	// outage must not raise the PVE cluster's error rate.
+	State bool `json:"state,omitempty"`
 }
 
 // key identifies a failure across scrapes, so it is logged once when it
 // starts and once when it clears instead of on every scrape.
 func (f Failure) key() string {
+	if f.Reason == "timeout" {
+		// A target records one timeout per scrape, at whichever request
+		// the deadline caught first: the same outage, whatever endpoint.
+		return f.Target + "\x00" + f.Kind + "\x00timeout"
+	}
 	return f.Target + "\x00" + f.Kind + "\x00" + f.Endpoint + "\x00" + f.Reason
 }
 
@@ -193,6 +207,10 @@ func hintFor(kind, reason, endpoint string, err error, fingerprint string) strin
 		if status >= 595 && status <= 599 {
 			return "PVE could not reach the cluster node that serves this call (HTTP 59x): the node is probably down or offline"
 		}
+		if status == 502 || status == 503 {
+			// The host answered: no point checking URLs and firewalls.
+			return "the API answered " + strconv.Itoa(status) + ": the API daemon (pveproxy, proxmox-backup-proxy) or a reverse proxy in front of it is not serving right now; check that service on the host"
+		}
 		if kind == "pbs" {
 			return "cannot connect: check the URL and port (PBS listens on 8007), DNS and firewalls"
 		}
@@ -211,7 +229,9 @@ func hintFor(kind, reason, endpoint string, err error, fingerprint string) strin
 func permissionHint(kind, endpoint string) string {
 	if kind == "pbs" {
 		switch {
-		case strings.Contains(endpoint, "tasks"), strings.Contains(endpoint, "status"):
+		// /status/datastore-usage is filtered by Datastore.Audit; only the
+		// node's own calls need Sys.Audit (REFERENCE.md §1.4).
+		case strings.Contains(endpoint, "tasks"), strings.Contains(endpoint, "/nodes/"):
 			return "the PBS token lacks Sys.Audit: proxmox-backup-manager acl update / Audit --auth-id <token>"
 		default:
 			return "the PBS token lacks Datastore.Audit: proxmox-backup-manager acl update /datastore DatastoreAudit --auth-id <token> (without it a token sees only the groups it owns)"

@@ -86,7 +86,7 @@ func (c *Collector) recordLastKnown(res *scrapeResult, listings dedup.Listings, 
 			c.lastKnown.drop(pd.t.name)
 			continue
 		}
-		if !pd.up || !pd.run.up() {
+		if !pd.up || !pd.run.up() || listingFailed(res, listings, pd.t.name) {
 			continue
 		}
 		lk := &lastKnownPBS{at: now, fingerprint: pd.fingerprint, datastores: res.estate.PBS[i].Datastores,

@@ -326,6 +326,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	c.pbsCache.retain(readTargets, keep)
 
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
+	if s.markHiddenBackups(res, listings, stale) {
+		res.merged = dedup.Merge(res.estate, res.plan, listings)
+	}
 	// Last known data is exported, but its repositories are not up.
 	for _, l := range res.plan.PBSListings {
 		if stale[l.PBSTarget] != nil && res.merged.RepositoryUp != nil {
@@ -449,11 +452,13 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 	}
 	cd.guests = guests
+	s.c.guestNames.fill(cd.t.name, cd.guests)
 
 	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
 	var mu sync.Mutex
 	for _, n := range cd.nodes {
 		if !n.Online() {
+			run.warn(nodeOfflineFailure(n.Node))
 			continue
 		}
 		wg.Go(func() {
@@ -610,6 +615,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	for _, ds := range pd.datastores {
 		if why := datastoreDownReason(ds, pd.usage); why != "" {
 			pd.dsDown[ds.Store] = why
+			run.warn(datastoreDownFailure(ds.Store, why))
 		}
 	}
 	for _, ds := range pd.datastores {
@@ -639,7 +645,9 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 
 // datastoreDownReason says why a datastore cannot be read, "" when it can.
 func datastoreDownReason(ds proxmox.Datastore, usage map[string]proxmox.DatastoreUsage) string {
-	if ds.Maintenance != "" {
+	// Read-only maintenance still serves reads (PBS blocks only writes);
+	// an unparsable mode is taken as blocking.
+	if m, err := dedup.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
 		return "maintenance (" + ds.Maintenance + ")"
 	}
 	if ds.MountStatus == "notmounted" {
@@ -699,10 +707,12 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 		if fallback {
 			// A pbs storage read through PVE because its PBS is down or
 			// unmatched: PVE fails because the PBS does. That takes the
-			// repository down and counts an error, but does not call
-			// the PVE cluster down (no "PVE down" page for a PBS outage).
+			// repository down but is not the cluster's error: it neither
+			// calls the PVE cluster down nor counts in its
+			// target_errors_total (no "PVE down" page for a PBS outage).
 			cd.run.warn(Failure{Endpoint: endpoint, Part: "storage " + l.Storage, Reason: reasonOf(err),
-				Message: errorMessage(err), Hint: "the PBS behind this pbs storage did not answer PVE either; see the PBS target's state"})
+				Message: errorMessage(err), Hint: "the PBS behind this pbs storage did not answer PVE either; see the PBS target's state",
+				State: true})
 		} else {
 			cd.run.fail(endpoint, "storage "+l.Storage, err, "")
 		}
@@ -758,7 +768,7 @@ func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
 	}
 	wg.Wait()
 	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, all) {
-		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{End: r.EndTime, Success: r.Success}
+		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
 	}
 	cd.tasksRead = true
 }

@@ -30,8 +30,12 @@ const DefaultTaskLogCacheSize = 4096
 
 // guestTask is the newest finished task of a guest.
 type guestTask struct {
+	// Start is when the task started: a backup it made is no older.
+	Start   int64
 	End     int64
 	Success bool
+	// Node ran the task.
+	Node string
 }
 
 // taskLogCache is a bounded LRU of vzdump job logs keyed by UPID, reduced

@@ -1,0 +1,98 @@
+package collector
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// Parts that are down by a source's own account rather than because a
+// request failed (Failure.State): logged once and shown on /status and by
+// --check, with their up series at 0, but not counted as errors.
+
+// datastoreDownFailure describes a PBS datastore the exporter does not read
+// this scrape: in maintenance, not mounted, or reported with an error by
+// PBS's usage listing (why is datastoreDownReason's text).
+func datastoreDownFailure(store, why string) Failure {
+	f := Failure{Endpoint: "GET /admin/datastore", Part: "datastore " + store, Message: "datastore " + store + ": " + why, State: true}
+	switch {
+	case strings.HasPrefix(why, "maintenance"):
+		f.Reason = "maintenance"
+		f.Hint = "the datastore is in maintenance mode (offline or unmount): its backup groups are unknown until an admin ends maintenance; read-only maintenance is still read"
+	case strings.HasPrefix(why, "not mounted"):
+		f.Reason = "not_mounted"
+		f.Hint = "the removable datastore's device is not mounted: its backup groups are unknown until it is mounted again"
+	default:
+		f.Reason = "unavailable"
+		f.Hint = "PBS reports an error for this datastore (see the message): its backup groups are unknown until PBS can read it"
+	}
+	return f
+}
+
+// nodeOfflineFailure describes a PVE node its cluster reports offline.
+func nodeOfflineFailure(node string) Failure {
+	return Failure{
+		Endpoint: "GET /nodes", Part: "node " + node, Reason: "offline", State: true,
+		Message: "the cluster reports node " + node + " offline",
+		Hint:    "node-local storages and tasks of this node are unknown (repository_up 0) until it is back; shared storages are read through another node",
+	}
+}
+
+// closeIdle closes the kept-alive connections of the target's client, so
+// a client replaced by a reload does not hold connections (and their
+// goroutines) until the idle timeout.
+func (t *target) closeIdle() {
+	for _, c := range []any{t.pve, t.pbs} {
+		if cl, ok := c.(interface{ Close() }); ok && c != nil {
+			cl.Close()
+		}
+	}
+}
+
+// guestNames remembers the last name PVE reported for each guest of a
+// cluster. PVE takes guest names from the status its node reports, so a
+// guest on an offline node is listed without a name; filling in the last
+// known one keeps its guest_info series (and every join on the name) from
+// turning into a new series each time a node reboots.
+type guestNames struct {
+	mu sync.Mutex
+	m  map[string]map[string]string // target -> "type/vmid" -> name
+}
+
+// fill completes missing names from the last scrape and remembers the
+// current ones. Guests no longer listed are forgotten.
+func (n *guestNames) fill(target string, guests []proxmox.ClusterResource) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		n.m = map[string]map[string]string{}
+	}
+	old, now := n.m[target], make(map[string]string, len(guests))
+	for i := range guests {
+		k := guests[i].Type + "/" + strconv.FormatInt(int64(guests[i].VMID), 10)
+		if guests[i].Name == "" {
+			guests[i].Name = old[k]
+		}
+		if guests[i].Name != "" {
+			now[k] = guests[i].Name
+		}
+	}
+	n.m[target] = now
+}
+
+// retain forgets the targets no longer configured.
+func (n *guestNames) retain(targets []*target) {
+	keep := map[string]bool{}
+	for _, t := range targets {
+		keep[t.name] = true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k := range n.m {
+		if !keep[k] {
+			delete(n.m, k)
+		}
+	}
+}
