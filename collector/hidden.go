@@ -156,3 +156,15 @@ func listGuests(set map[string]bool) string {
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(keys[:show], ", "), len(keys)-show)
 }
+
+// listingFailed reports whether a listing of the PBS target failed without
+// failing a request (a listing suspected of hiding backups): such a read is
+// not complete, so it must not become the last known data.
+func listingFailed(res *scrapeResult, listings dedup.Listings, target string) bool {
+	for _, l := range res.plan.PBSListings {
+		if l.PBSTarget == target && listings.PBS[l.Repository].Err != nil {
+			return true
+		}
+	}
+	return false
+}
