@@ -48,6 +48,12 @@ type Server struct {
 	inflight sync.WaitGroup
 	active   atomic.Int64 // handlers running, for tests
 
+	// In-flight requests per target (cluster or PBS name) and the highest
+	// number seen, for tests of the exporter's per-target bound.
+	flightMu  sync.Mutex
+	inFlight  map[string]int
+	maxFlight map[string]int
+
 	idx indexCache
 }
 
@@ -620,6 +626,8 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.inflight.Done()
 	defer s.active.Add(-1)
+	s.flightBegin(ep.target)
+	defer s.flightEnd(ep.target)
 	rec := Request{Target: ep.target, Node: ep.node, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
 	rp := s.handle(ep, w, r, &rec)
 	rec.Status = rp.status
