@@ -1,35 +1,83 @@
 package collector
 
 import (
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 )
 
 // verificationStates are the values of last_verification's state label;
-// every group exports all three so the enum is complete.
-var verificationStates = []string{dedup.VerificationOK, dedup.VerificationFailed, dedup.VerificationNone}
+// every group exports all three so the enum is complete. Sorted, so each
+// group's three series come in client_golang's order.
+var verificationStates = []string{dedup.VerificationFailed, dedup.VerificationNone, dedup.VerificationOK}
+
+// guestOrder returns the indexes of guests in client_golang's order for
+// the per-guest families: by backup_id, backup_type, cluster (the label
+// names sorted), comparing values as strings.
+func guestOrder(gs []dedup.GuestAggregate) []int {
+	idx := make([]int, len(gs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		x, y := &gs[a], &gs[b]
+		if c := strings.Compare(x.BackupID, y.BackupID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Cluster, y.Cluster)
+	})
+	return idx
+}
+
+// groupOrder is guestOrder for the per-group families (then repository).
+func groupOrder(gs []dedup.GroupAggregate) []int {
+	idx := make([]int, len(gs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		x, y := &gs[a], &gs[b]
+		if c := strings.Compare(x.BackupID, y.BackupID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Repository, y.Repository)
+	})
+	return idx
+}
 
 // emitGuests exports the per-guest alerting view. Unknown is never zero:
 // counts and times of a guest dedup could not fully read are left out, as
 // are job and task series whose sources failed.
-func emitGuests(ch chan<- prometheus.Metric, res *scrapeResult, tasks bool) {
+func emitGuests(ch chan<- prometheus.Metric, b *seriesBuilder, res *scrapeResult, tasks bool) {
 	byCluster := map[string]*clusterData{}
 	for _, cd := range res.clusters {
 		byCluster[cd.name] = cd
 	}
-	for _, g := range res.merged.Guests {
-		l := []string{g.Cluster, g.BackupType, g.BackupID}
-		gauge(ch, descs.guestInfo, 1, g.Cluster, g.BackupType, g.BackupID, g.Name, g.Node,
-			boolString(g.Template), strings.Join(g.Tags, ";"))
+	var taskKey []byte
+	for _, i := range guestOrder(res.merged.Guests) {
+		g := &res.merged.Guests[i]
+		id, typ, cluster := b.pair(&lBackupID, g.BackupID), b.shared(&lBackupType, g.BackupType), b.shared(&lCluster, g.Cluster)
+		l := b.labels(id, typ, cluster)
+		b.gauge(ch, descs.guestInfo, 1, b.labels(id, typ, cluster, b.pair(&lName, g.Name), b.shared(&lNode, g.Node),
+			b.pair(&lTags, strings.Join(g.Tags, ";")), b.shared(&lTemplate, boolString(g.Template))))
 		if g.Known {
-			gauge(ch, descs.guestSnapshots, float64(g.Snapshots), l...)
+			b.gauge(ch, descs.guestSnapshots, float64(g.Snapshots), l)
 			if g.Last > 0 {
-				gauge(ch, descs.guestLastTimestamp, float64(g.Last), l...)
-				gauge(ch, descs.guestLastCopies, float64(g.LastCopies), l...)
+				b.gauge(ch, descs.guestLastTimestamp, float64(g.Last), l)
+				b.gauge(ch, descs.guestLastCopies, float64(g.LastCopies), l)
 			}
 		}
 		cd := byCluster[g.Cluster]
@@ -37,46 +85,57 @@ func emitGuests(ch chan<- prometheus.Metric, res *scrapeResult, tasks bool) {
 			continue
 		}
 		if cd.jobsOK {
-			gauge(ch, descs.guestInJob, boolFloat(g.InJob), l...)
+			b.gauge(ch, descs.guestInJob, boolFloat(g.InJob), l)
 			if g.InJob && g.ExpectedIntervalSeconds > 0 {
-				gauge(ch, descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l...)
+				b.gauge(ch, descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l)
 			}
 		}
 		if tasks && cd.tasksRead && !cd.tasksUnknown[g.Node] {
-			if t, ok := cd.tasks[g.BackupType+"/"+g.BackupID]; ok {
-				gauge(ch, descs.guestLastTaskTime, float64(t.End), l...)
-				gauge(ch, descs.guestLastTaskSuccess, boolFloat(t.Success), l...)
+			taskKey = append(append(append(taskKey[:0], g.BackupType...), '/'), g.BackupID...)
+			if t, ok := cd.tasks[string(taskKey)]; ok {
+				b.gauge(ch, descs.guestLastTaskTime, float64(t.End), l)
+				b.gauge(ch, descs.guestLastTaskSuccess, boolFloat(t.Success), l)
 			}
 		}
 	}
 }
 
 // emitGroups exports the per-group detail view of every repository.
-func emitGroups(ch chan<- prometheus.Metric, res *scrapeResult) {
-	for _, g := range res.merged.Groups {
-		l := []string{g.Repository, g.Cluster, g.BackupType, g.BackupID}
-		gauge(ch, descs.groupSnapshots, float64(g.Snapshots), l...)
+func emitGroups(ch chan<- prometheus.Metric, b *seriesBuilder, res *scrapeResult) {
+	states := make([]*dto.LabelPair, len(verificationStates))
+	for i, s := range verificationStates {
+		states[i] = b.shared(&lState, s)
+	}
+	for _, i := range groupOrder(res.merged.Groups) {
+		g := &res.merged.Groups[i]
+		id, typ, cluster, repo := b.pair(&lBackupID, g.BackupID), b.shared(&lBackupType, g.BackupType),
+			b.shared(&lCluster, g.Cluster), b.shared(&lRepository, g.Repository)
+		l := b.labels(id, typ, cluster, repo)
+		b.gauge(ch, descs.groupSnapshots, float64(g.Snapshots), l)
 		if g.Snapshots > 0 {
-			gauge(ch, descs.groupLastTimestamp, float64(g.Last), l...)
-			gauge(ch, descs.groupFirstTimestamp, float64(g.First), l...)
-			gauge(ch, descs.groupLastSize, float64(g.LastSize), l...)
+			b.gauge(ch, descs.groupLastTimestamp, float64(g.Last), l)
+			b.gauge(ch, descs.groupFirstTimestamp, float64(g.First), l)
+			b.gauge(ch, descs.groupLastSize, float64(g.LastSize), l)
 		}
 		state := g.LastVerification
 		if state == "" {
 			state = dedup.VerificationNone
 		}
-		for _, s := range verificationStates {
-			gauge(ch, descs.groupLastVerify, boolFloat(s == state), append(l, s)...)
+		for i, s := range verificationStates {
+			b.gauge(ch, descs.groupLastVerify, boolFloat(s == state), b.labels(id, typ, cluster, repo, states[i]))
 		}
-		gauge(ch, descs.groupVerifyFailed, float64(g.VerifyFailed), l...)
-		gauge(ch, descs.groupProtected, float64(g.Protected), l...)
-		gauge(ch, descs.groupInProgress, boolFloat(g.InProgress), l...)
+		b.gauge(ch, descs.groupVerifyFailed, float64(g.VerifyFailed), l)
+		b.gauge(ch, descs.groupProtected, float64(g.Protected), l)
+		b.gauge(ch, descs.groupInProgress, boolFloat(g.InProgress), l)
 		if g.Orphan {
-			gauge(ch, descs.groupOrphaned, 1, l...)
+			b.gauge(ch, descs.groupOrphaned, 1, l)
 		}
 	}
 }
 
 func boolString(b bool) string {
-	return strconv.Itoa(int(boolFloat(b)))
+	if b {
+		return "1"
+	}
+	return "0"
 }

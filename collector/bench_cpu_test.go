@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// cpuTime is the process's user+system CPU time (exporter and emulator
-// together: they share the process in benchmarks).
+// cpuTime is the process's user+system CPU time. The benchmarks run the
+// emulator in a child process, so this is the exporter's own.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

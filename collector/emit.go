@@ -12,9 +12,10 @@ import (
 func (c *Collector) emit(ch chan<- prometheus.Metric, res *scrapeResult) {
 	c.emitTargets(ch, res)
 	emitRouting(ch, res)
-	emitGuests(ch, res, c.enabled(CollectorTasks))
+	b := newSeriesBuilder()
+	emitGuests(ch, b, res, c.enabled(CollectorTasks))
 	if c.enabled(CollectorRepository) {
-		emitGroups(ch, res)
+		emitGroups(ch, b, res)
 	}
 	if c.enabled(CollectorDatastores) {
 		emitDatastores(ch, res, c.opts.Now())

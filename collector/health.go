@@ -64,6 +64,10 @@ type targetRun struct {
 	lim            *limiter
 	// lastEnd is when the target's last request ended (Unix nanoseconds).
 	lastEnd atomic.Int64
+	// slowest is the longest single request (nanoseconds, not counting
+	// the wait for a limiter slot): the floor of the scrape's duration,
+	// against which the benchmarks judge the parallel critical path.
+	slowest atomic.Int64
 
 	mu       sync.Mutex
 	failures []Failure
@@ -74,6 +78,25 @@ type targetRun struct {
 	// Set once the scrape of the target is over.
 	duration time.Duration
 	requests uint64
+}
+
+// noteRequest records one request's duration.
+func (t *targetRun) noteRequest(d time.Duration) {
+	for {
+		old := t.slowest.Load()
+		if int64(d) <= old || t.slowest.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
+}
+
+// slowestRequest is the longest single request of the scrape, any target.
+func (res *scrapeResult) slowestRequest() time.Duration {
+	var d int64
+	for _, r := range res.runs {
+		d = max(d, r.slowest.Load())
+	}
+	return time.Duration(d)
 }
 
 // up reports whether every request to the target succeeded.

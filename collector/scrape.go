@@ -112,7 +112,12 @@ func (t *target) requests() uint64 {
 // call runs one request to the target within its limiter and notes when
 // the target was last busy, for target_scrape_duration_seconds.
 func (r *targetRun) call(ctx context.Context, fn func() error) error {
-	err := r.lim.do(ctx, fn)
+	err := r.lim.do(ctx, func() error {
+		t := time.Now()
+		err := fn()
+		r.noteRequest(time.Since(t))
+		return err
+	})
 	now := time.Now().UnixNano()
 	for {
 		last := r.lastEnd.Load()
