@@ -135,7 +135,9 @@ func startEnv(t testing.TB, spec envSpec) *env {
 		spec.tweak(e, e.cfg)
 	}
 	opts := spec.opts
-	opts.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if opts.Now == nil {
 		opts.Now = e.clock
 	}
