@@ -111,7 +111,6 @@ func (t *targetRun) up() bool {
 func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) Failure {
 	reason := reasonOf(err)
 	f := Failure{
-		Target:   t.name,
 		Kind:     t.kind,
 		Endpoint: endpoint,
 		Part:     part,
@@ -121,6 +120,8 @@ func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) F
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Under the lock: rename may run while requests are in flight.
+	f.Target = t.name
 	// Once the deadline has passed every further call fails the same way:
 	// one timeout per target says it all.
 	if reason == "timeout" {
@@ -136,7 +137,7 @@ func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) F
 
 // rename changes the target label of the run and its failures recorded so
 // far (a PVE target without a configured name is known by its cluster name
-// once PVE reported it). Called when no request is in flight.
+// once PVE reported it). Failures recorded later get the new name.
 func (t *targetRun) rename(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -151,8 +152,8 @@ func (t *targetRun) rename(name string) {
 
 // warn records a problem found in a successful answer.
 func (t *targetRun) warn(f Failure) {
-	f.Target, f.Kind = t.name, t.kind
 	t.mu.Lock()
+	f.Target, f.Kind = t.name, t.kind
 	t.warnings = append(t.warnings, f)
 	t.mu.Unlock()
 }

@@ -135,7 +135,15 @@ type clusterData struct {
 	// ctx is the scrape's context, capped by the target's own timeout.
 	ctx context.Context
 
-	name         string
+	name string
+	// target is the target label once the cluster name is known (see
+	// inventoryPVE), before the run is renamed.
+	target string
+	// planned is closed once what the routing plan needs is known:
+	// nodes, storage configuration and node storage status; planUp says
+	// whether the plan may count on the cluster (guests may still fail).
+	planned      chan struct{}
+	planUp       bool
 	up           bool
 	version      string
 	nodes        []proxmox.Node
@@ -151,6 +159,8 @@ type clusterData struct {
 	tasksRead    bool
 	tasks        map[string]guestTask
 	tasksUnknown map[string]bool
+	// taskRows are the fetched tasks, nil until fetched.
+	taskRows []dedup.TaskWithLog
 }
 
 // pbsData is what one scrape learned of a PBS target.
@@ -231,17 +241,33 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 		}
 		switch t.kind {
 		case dedup.KindPVE:
-			res.clusters = append(res.clusters, &clusterData{t: t, run: run, ctx: tctx})
+			res.clusters = append(res.clusters, &clusterData{t: t, run: run, ctx: tctx, planned: make(chan struct{})})
 		case dedup.KindPBS:
 			res.pbs = append(res.pbs, &pbsData{t: t, run: run, ctx: tctx})
 		}
 	}
 
-	// Phase 1: inventories, every target concurrently. Planning needs all
-	// of them, so a hanging source must not eat the whole budget: the
-	// inventories get half of it, and a source not done by then is down
-	// for this scrape while the others' listings still fit.
-	var wg sync.WaitGroup
+	// A scrape takes as long as its longest chain of dependent requests,
+	// so nothing waits for what it does not need (issue 5):
+	//   - a PBS's namespaces are read through the group cache as soon as
+	//     every PBS inventory is in: which namespaces dedup plans depends on
+	//     the PBS targets alone;
+	//   - a cluster's node storage status is asked for as soon as its
+	//     nodes are known;
+	//   - PVE content listings and vzdump tasks start once every target's
+	//     planning inventory is in (nodes, storage configuration and status,
+	//     PBS datastores), while guests and jobs are still being listed:
+	//     the routing plan does not depend on them.
+	// The final plan, built when everything is in, takes the listings it
+	// names; one it names that was not started (guests failed, so the
+	// cluster is down and a shared storage is read through another) starts
+	// then, and those it does not name are cancelled and never used.
+	//
+	// Inventories: planning needs all of them, so a hanging source must
+	// not eat the whole budget. The inventories get half of it, and a
+	// source not done by then is down for this scrape while the others'
+	// listings still fit.
+	var invWG, pbsWG, tasksWG sync.WaitGroup
 	invCtx := func(tctx context.Context) (context.Context, context.CancelFunc) {
 		if dl, ok := tctx.Deadline(); ok {
 			return context.WithDeadline(tctx, start.Add(dl.Sub(start)/2))
@@ -251,37 +277,74 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	for _, cd := range res.clusters {
 		ictx, cancel := invCtx(cd.ctx)
 		defer cancel()
-		wg.Go(func() { s.inventoryPVE(ictx, cd) })
+		invWG.Go(func() { s.inventoryPVE(ictx, cd) })
 	}
 	for _, pd := range res.pbs {
 		ictx, cancel := invCtx(pd.ctx)
 		defer cancel()
-		wg.Go(func() { s.inventoryPBS(ictx, pd) })
+		pbsWG.Go(func() { s.inventoryPBS(ictx, pd) })
 	}
-	wg.Wait()
+	lists := newListingSet()
+	defer lists.finish()
 
-	// Phase 2: plan, then listings and tasks concurrently.
+	// PBS namespaces, as soon as every PBS is known.
+	pbsWG.Wait()
+	for _, l := range dedup.BuildPlan(dedup.Estate{PBS: pbsEstate(res)}).PBSListings {
+		if pd := findPBS(res.pbs, l.PBSTarget); pd != nil && pd.up {
+			lists.startPBS(s, pd, l.Datastore, l.Namespace)
+		}
+	}
+
+	// PVE listings and tasks, as soon as every cluster is planned.
+	for _, cd := range res.clusters {
+		<-cd.planned
+	}
+	res.estate = dedup.Estate{Overrides: set.overrides, PBS: pbsEstate(res)}
+	for _, cd := range res.clusters {
+		res.estate.Clusters = append(res.estate.Clusters, dedup.Cluster{
+			Target: cd.target, Name: cd.name, Up: cd.planUp,
+			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
+		})
+	}
+	c.applyLastKnown(res, s.now)
+	early := dedup.BuildPlan(res.estate)
+	fallbackEarly := fallbackRepositories(early)
+	for _, l := range early.PVEListings {
+		for _, cd := range res.clusters {
+			if cd.target == l.ClusterTarget {
+				lists.startPVE(s, cd, cd.target, l, fallbackEarly[l.Repository])
+			}
+		}
+	}
+	if c.enabled(CollectorTasks) {
+		for _, cd := range res.clusters {
+			if cd.planUp {
+				tasksWG.Go(func() { s.fetchClusterTasks(cd.ctx, cd) })
+			}
+		}
+	}
+	invWG.Wait()
+
+	// The final plan.
 	res.estate = buildEstate(res, set.overrides)
 	stale := c.applyLastKnown(res, s.now)
 	res.plan = dedup.BuildPlan(res.estate)
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
-	var mu sync.Mutex
-	fallbackRepos := map[string]bool{}
-	for _, sr := range res.plan.Storages {
-		if sr.Route == dedup.RoutePVEFallback {
-			for _, r := range append([]string{sr.Repository}, sr.Repositories...) {
-				fallbackRepos[r] = true
-			}
-		}
-	}
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	fallbackRepos := fallbackRepositories(res.plan)
 	for _, l := range res.plan.PVEListings {
 		cd := findCluster(res.clusters, l.ClusterTarget)
 		if cd == nil {
 			continue
 		}
-		fallback := fallbackRepos[l.Repository]
+		f := lists.startPVE(s, cd, l.ClusterTarget, l, fallbackRepos[l.Repository])
+		lists.usePVE(f)
 		wg.Go(func() {
-			r := s.listPVE(cd.ctx, cd, l, fallback)
+			r := f.wait()
+			f.record()
 			mu.Lock()
 			listings.PVE[l.Repository] = r
 			mu.Unlock()
@@ -299,26 +362,29 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			listings.PBS[l.Repository] = dedup.PBSResult{Groups: lk.groups[l.Repository]}
 			continue
 		}
+		f := lists.startPBS(s, pd, l.Datastore, l.Namespace)
+		lists.usePBS(f)
 		wg.Go(func() {
-			groups, stats, endpoint, err := c.pbsCache.read(pd.ctx, pd.t.pbs, func(fn func() error) error { return pd.run.call(pd.ctx, fn) },
-				pd.t.name, l.Datastore, l.Namespace, s.now)
-			if err != nil {
-				pd.run.fail(endpoint, "repository "+l.Repository, err, pd.t.pbs.SeenFingerprint())
+			r := f.wait()
+			if r.err != nil {
+				pd.run.fail(r.endpoint, "repository "+l.Repository, r.err, pd.t.pbs.SeenFingerprint())
 			}
 			mu.Lock()
-			listings.PBS[l.Repository] = dedup.PBSResult{Groups: groups, Err: err}
-			res.cache[l.Repository] = stats
+			listings.PBS[l.Repository] = dedup.PBSResult{Groups: r.groups, Err: r.err}
+			res.cache[l.Repository] = r.stats
 			mu.Unlock()
 		})
 	}
+	tasksWG.Wait()
 	if c.enabled(CollectorTasks) {
 		for _, cd := range res.clusters {
-			if cd.up {
-				wg.Go(func() { s.clusterTasks(cd.ctx, cd) })
+			if cd.up && cd.taskRows != nil {
+				s.resolveClusterTasks(cd)
 			}
 		}
 	}
 	wg.Wait()
+	lists.finish()
 
 	// Forget namespaces that are gone from PBS targets whose inventory was
 	// read; keep the cache of a PBS that is down for when it returns.
@@ -380,11 +446,17 @@ func findPBS(ps []*pbsData, target string) *pbsData {
 func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	api, run := cd.t.pve, cd.run
 	var (
-		wg                             sync.WaitGroup
+		wg, planWG                     sync.WaitGroup
 		status                         []proxmox.ClusterStatusItem
 		nodesOK, guestsOK, storagesOK  bool
 		nodesErr, guestsErr, storesErr error
 	)
+	planned := false
+	defer func() {
+		if !planned {
+			close(cd.planned)
+		}
+	}()
 	wg.Go(func() {
 		var v proxmox.PVEVersion
 		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
@@ -393,18 +465,37 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 		cd.version = v.Version
 	})
-	wg.Go(func() {
+	planWG.Go(func() {
 		if err := run.call(ctx, func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
 			run.fail("GET /cluster/status", "target", err, "")
 		}
 	})
-	wg.Go(func() {
+	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
+	var nsMu sync.Mutex
+	planWG.Go(func() {
 		nodesErr = run.call(ctx, func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
 		if nodesErr != nil {
 			run.fail("GET /nodes", "target", nodesErr, "")
 			return
 		}
 		nodesOK = true
+		// Node storage status right away: planning waits for it.
+		for _, n := range cd.nodes {
+			if !n.Online() {
+				run.warn(nodeOfflineFailure(n.Node))
+				continue
+			}
+			planWG.Go(func() {
+				var rows []proxmox.NodeStorage
+				if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
+					run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
+					return
+				}
+				nsMu.Lock()
+				cd.nodeStorages[n.Node] = rows
+				nsMu.Unlock()
+			})
+		}
 	})
 	wg.Go(func() {
 		guestsErr = run.call(ctx, func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
@@ -414,7 +505,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 		guestsOK = true
 	})
-	wg.Go(func() {
+	planWG.Go(func() {
 		storesErr = run.call(ctx, func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
 		if storesErr != nil {
 			run.fail("GET /storage", "target", storesErr, "")
@@ -429,7 +520,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 		cd.jobsOK = true
 	})
-	wg.Wait()
+	planWG.Wait()
 
 	name, reported := clusterName(cd.t, status, cd.nodes)
 	cd.name = name
@@ -439,13 +530,23 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		cd.t.setDiscovered(name)
 		run.rename(name)
 	}
-	cd.up = nodesOK && guestsOK && storagesOK
+	cd.target = run.name // only this goroutine renames
 	if storagesOK {
 		s.c.knownStorages.remember(cd.t, cd.storages)
 	} else {
 		// Keeps the cluster's PBS namespaces attributed while it is down.
 		cd.storages = s.c.knownStorages.recall(cd.t)
 	}
+	if !nodesOK {
+		cd.nodeStorages = nil
+	}
+	// Planned as up; guests may still fail, which the final plan sees.
+	cd.planUp = nodesOK && storagesOK
+	planned = true
+	close(cd.planned)
+
+	wg.Wait()
+	cd.up = nodesOK && guestsOK && storagesOK
 	if !nodesOK {
 		return
 	}
@@ -458,26 +559,6 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	}
 	cd.guests = guests
 	s.c.guestNames.fill(cd.t.name, cd.guests)
-
-	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
-	var mu sync.Mutex
-	for _, n := range cd.nodes {
-		if !n.Online() {
-			run.warn(nodeOfflineFailure(n.Node))
-			continue
-		}
-		wg.Go(func() {
-			var rows []proxmox.NodeStorage
-			if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
-				run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
-				return
-			}
-			mu.Lock()
-			cd.nodeStorages[n.Node] = rows
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
 }
 
 // clusterName applies METRICS.md: the configured name, else the name PVE
@@ -673,7 +754,7 @@ func intPtr(p *proxmox.Int) int64 {
 
 // buildEstate turns the inventories into dedup's input.
 func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
-	e := dedup.Estate{Overrides: overrides}
+	e := dedup.Estate{Overrides: overrides, PBS: pbsEstate(res)}
 	for _, cd := range res.clusters {
 		e.Clusters = append(e.Clusters, dedup.Cluster{
 			Target: cd.run.name, Name: cd.name, Up: cd.up,
@@ -681,6 +762,12 @@ func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
 		})
 	}
+	return e
+}
+
+// pbsEstate is the PBS part of dedup's input.
+func pbsEstate(res *scrapeResult) []dedup.PBS {
+	var out []dedup.PBS
 	for _, pd := range res.pbs {
 		p := dedup.PBS{
 			Target: pd.t.name, Endpoints: pd.t.endpoints, Fingerprint: pd.fingerprint,
@@ -692,20 +779,43 @@ func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 				Name: ds.Store, Up: pd.up && !down, Namespaces: pd.namespaces[ds.Store],
 			})
 		}
-		e.PBS = append(e.PBS, p)
+		out = append(out, p)
 	}
-	return e
+	return out
+}
+
+// fallbackRepositories names the repositories of pbs storages read through
+// PVE because their PBS is down or unmatched.
+func fallbackRepositories(p dedup.Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, sr := range p.Storages {
+		if sr.Route == dedup.RoutePVEFallback {
+			for _, r := range append([]string{sr.Repository}, sr.Repositories...) {
+				out[r] = true
+			}
+		}
+	}
+	return out
 }
 
 // listPVE reads one storage content listing, moving to the next candidate
-// node when one is unreachable (a shared storage can be read from any).
-func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListing, fallback bool) dedup.PVEResult {
-	var lastErr error
+// node when one is unreachable (a shared storage can be read from any). Its
+// failures are returned as record, called when the listing is used.
+func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListing, fallback bool) (dedup.PVEResult, func()) {
+	var (
+		lastErr error
+		records []func()
+	)
+	record := func() {
+		for _, r := range records {
+			r()
+		}
+	}
 	for _, node := range l.Nodes {
 		var vols []proxmox.BackupVolume
 		err := cd.run.call(ctx, func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
 		if err == nil {
-			return dedup.PVEResult{Volumes: vols, Node: node}
+			return dedup.PVEResult{Volumes: vols, Node: node}, record
 		}
 		lastErr = err
 		endpoint := "GET /nodes/" + node + "/storage/" + l.Storage + "/content"
@@ -715,11 +825,12 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 			// repository down but is not the cluster's error: it neither
 			// calls the PVE cluster down nor counts in its
 			// target_errors_total (no "PVE down" page for a PBS outage).
-			cd.run.warn(Failure{Endpoint: endpoint, Part: "storage " + l.Storage, Reason: reasonOf(err),
+			f := Failure{Endpoint: endpoint, Part: "storage " + l.Storage, Reason: reasonOf(err),
 				Message: errorMessage(err), Hint: "the PBS behind this pbs storage did not answer PVE either; see the PBS target's state",
-				State: true})
+				State: true}
+			records = append(records, func() { cd.run.warn(f) })
 		} else {
-			cd.run.fail(endpoint, "storage "+l.Storage, err, "")
+			records = append(records, func() { cd.run.fail(endpoint, "storage "+l.Storage, err, "") })
 		}
 		if reasonOf(err) != "unreachable" {
 			break
@@ -728,7 +839,7 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 	if lastErr == nil {
 		lastErr = errNoNode
 	}
-	return dedup.PVEResult{Err: lastErr}
+	return dedup.PVEResult{Err: lastErr}, record
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
@@ -740,15 +851,15 @@ func (e errString) Error() string { return string(e) }
 // errNoNode is the error of a listing dedup planned without any node.
 const errNoNode = errString("no online node has the storage")
 
-// clusterTasks reads the vzdump tasks of every online node and resolves
-// them per guest with dedup.GuestTaskResults.
-func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
-	cd.tasks = map[string]guestTask{}
+// fetchClusterTasks reads the vzdump tasks of every online node (and the
+// logs of finished job runs); resolveClusterTasks resolves them per guest
+// once the guests are known.
+func (s *scrape) fetchClusterTasks(ctx context.Context, cd *clusterData) {
 	cd.tasksUnknown = map[string]bool{}
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
-		all []dedup.TaskWithLog
+		all = []dedup.TaskWithLog{}
 	)
 	// Offline nodes are settled before any goroutine starts: the goroutines
 	// below write tasksUnknown too.
@@ -772,7 +883,14 @@ func (s *scrape) clusterTasks(ctx context.Context, cd *clusterData) {
 		})
 	}
 	wg.Wait()
-	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, all) {
+	cd.taskRows = all
+}
+
+// resolveClusterTasks resolves the fetched tasks per guest with
+// dedup.GuestTaskResults, once the guests are known.
+func (s *scrape) resolveClusterTasks(cd *clusterData) {
+	cd.tasks = map[string]guestTask{}
+	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows) {
 		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
 	}
 	cd.tasksRead = true
