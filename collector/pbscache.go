@@ -10,10 +10,11 @@ import (
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
-// DefaultMaxCachedGroups bounds the PBS group cache. A group costs about
-// 200 bytes plus 8 bytes per recovery point, so the default stays well
-// under 100 MiB even for large estates. Groups beyond the bound are still
-// exported, they are just read again on every scrape.
+// DefaultMaxCachedGroups bounds the PBS group cache. A cached group costs
+// about 230 bytes plus 8 bytes per recovery point (BenchmarkCacheMemory:
+// 640 bytes with 50 points, 2 KiB with 200), so the bound is about 125 MiB
+// at 50 points per group. Groups beyond the bound are still exported, they
+// are just read again on every scrape.
 const DefaultMaxCachedGroups = 200000
 
 // pbsCache implements groups-first incremental PBS reads (issue 5). Per
@@ -21,10 +22,14 @@ const DefaultMaxCachedGroups = 200000
 // group's snapshot listing (filtered by backup type and id) only when:
 //   - the group is new, or its backup-count or last-backup changed;
 //   - it held an in-progress snapshot at the last read (it will finish);
-//   - its cached details are older than the refresh interval, because
-//     verification states change without a new backup. The interval is
-//     shortened per group by a deterministic jitter so groups read together
-//     on a cold start do not all expire on the same scrape.
+//   - its refresh is due, because verification states change without a
+//     new backup: each group has a phase in the refresh interval (a hash
+//     of its key), and its details are refreshed once per interval, on the
+//     first scrape past phase + n * interval. The phases spread evenly, so
+//     every scrape refreshes about groups * scrape interval / refresh
+//     interval groups (0.6 % of them at 1 minute and 3 hours), from the
+//     first scrape after a cold start on, never all at once; and no cached
+//     detail is older than the interval.
 //
 // Only dedup.GroupSummary is kept per group, never snapshot objects. Groups
 // that disappear upstream are dropped on the next read of their namespace.
@@ -189,23 +194,30 @@ func (c *pbsCache) valid(e *cachedGroup, ns nsKey, k groupKey, g proxmox.BackupG
 	if e.count != int64(g.BackupCount) || e.last != int64(g.LastBackup) || e.summary.InProgress {
 		return false
 	}
-	return now.Sub(e.fetchedAt) < c.ttl(ns, k)
+	return !c.refreshDue(ns, k, e.fetchedAt, now)
 }
 
-// ttl is the refresh interval shortened by a per-group jitter of up to
-// half of it, derived from a hash of the group's key: deterministic (tests
-// can predict it, restarts keep it) and spread evenly.
-func (c *pbsCache) ttl(ns nsKey, k groupKey) time.Duration {
+// refreshDue reports whether the group's refresh time (phase + n *
+// interval) passed since its details were fetched.
+func (c *pbsCache) refreshDue(ns nsKey, k groupKey, fetched, now time.Time) bool {
 	if c.refresh <= 0 {
-		return 0
+		return true
 	}
+	phase := c.phase(ns, k)
+	slot := func(t time.Time) int64 { return (t.UnixNano() - int64(phase)) / int64(c.refresh) }
+	return slot(now) > slot(fetched) || now.Sub(fetched) >= c.refresh
+}
+
+// phase is the group's offset in the refresh interval, derived from a hash
+// of its key: deterministic (tests can predict it, restarts keep it) and
+// spread evenly.
+func (c *pbsCache) phase(ns nsKey, k groupKey) time.Duration {
 	h := fnv.New64a()
 	for _, s := range []string{ns.target, ns.datastore, ns.namespace, k.backupType, k.backupID} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	frac := float64(h.Sum64()%10000) / 10000 // [0,1)
-	return c.refresh - time.Duration(frac*float64(c.refresh)/2)
+	return time.Duration(h.Sum64() % uint64(c.refresh))
 }
 
 // retain drops every namespace of the given targets that is not in keep.

@@ -209,25 +209,56 @@ func TestPBSCacheGroupsFailure(t *testing.T) {
 	}
 }
 
-// TestPBSCacheJitter: refreshes of groups read together spread over the
-// second half of the refresh interval, deterministically.
-func TestPBSCacheJitter(t *testing.T) {
-	c := newPBSCache(time.Hour, 0)
+// TestPBSCacheRefreshSpread: groups read together on a cold start are
+// refreshed at an even rate from the next scrape on, each exactly once per
+// refresh interval, never all on one scrape, and deterministically.
+func TestPBSCacheRefreshSpread(t *testing.T) {
+	const (
+		refresh  = time.Hour
+		interval = time.Minute
+		groups   = 3000
+	)
+	c := newPBSCache(refresh, 0)
 	ns := nsKey{"pbs1", "store1", ""}
-	seen := map[time.Duration]bool{}
-	for i := range 200 {
-		k := groupKey{"vm", itoa(int64(100 + i))}
-		ttl := c.ttl(ns, k)
-		if ttl <= 30*time.Minute || ttl > time.Hour {
-			t.Fatalf("ttl %v outside (30m, 1h]", ttl)
-		}
-		if ttl != c.ttl(ns, k) {
-			t.Fatal("ttl is not deterministic")
-		}
-		seen[ttl/time.Minute] = true
+	t0 := time.Unix(1_700_000_000, 0)
+	fetched := make([]time.Time, groups)
+	for i := range fetched {
+		fetched[i] = t0
 	}
-	if len(seen) < 20 {
-		t.Fatalf("ttls not spread: only %d distinct minutes", len(seen))
+	refreshes := make([]int, groups)
+	var perScrape []int
+	for now := t0.Add(interval); !now.After(t0.Add(3 * refresh)); now = now.Add(interval) {
+		n := 0
+		for i := range fetched {
+			k := groupKey{"vm", itoa(int64(100 + i))}
+			if c.refreshDue(ns, k, fetched[i], now) {
+				if age := now.Sub(fetched[i]); age > refresh {
+					t.Fatalf("group %d refreshed %v after its last read, more than the interval", i, age)
+				}
+				fetched[i] = now
+				refreshes[i]++
+				n++
+			}
+			if c.refreshDue(ns, k, fetched[i], now) != c.refreshDue(ns, k, fetched[i], now) {
+				t.Fatal("not deterministic")
+			}
+		}
+		perScrape = append(perScrape, n)
+	}
+	for i, r := range refreshes {
+		if r != 3 {
+			t.Fatalf("group %d refreshed %d times in 3 intervals, want 3", i, r)
+		}
+	}
+	// groups * interval / refresh = 50 per scrape on average; a uniform
+	// spread stays well within twice that on every scrape.
+	for i, n := range perScrape {
+		if n > 100 {
+			t.Fatalf("scrape %d refreshed %d groups (average 50)", i+1, n)
+		}
+	}
+	if perScrape[0] == 0 {
+		t.Fatal("refreshes do not start on the first scrape after the cold one")
 	}
 }
 

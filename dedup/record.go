@@ -6,6 +6,7 @@ package dedup
 // through two paths has the same identity and counts once.
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 
@@ -211,6 +212,9 @@ func SummarizeRecords(recs []Record) []GroupSummary {
 	for _, g := range keys {
 		s := GroupSummary{BackupType: g.typ, BackupID: g.id, LastVerification: VerificationNone}
 		pts := groups[g]
+		// Sized once: the collector caches summaries, so spare capacity
+		// would stay on the heap with them.
+		s.Times = make([]int64, 0, len(pts))
 		for t, p := range pts {
 			if !p.complete {
 				s.InProgress = true
@@ -218,7 +222,10 @@ func SummarizeRecords(recs []Record) []GroupSummary {
 			}
 			s.Times = append(s.Times, t)
 		}
-		sort.Slice(s.Times, func(a, b int) bool { return s.Times[a] < s.Times[b] })
+		if len(s.Times) == 0 {
+			s.Times = nil
+		}
+		slices.Sort(s.Times)
 		for _, t := range s.Times {
 			p := pts[t]
 			if p.verif == VerificationFailed {
