@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -537,22 +538,30 @@ func runFaultCase(t *testing.T, tc faultCase) {
 		tc.check(t, e, x)
 	}
 
-	// The exporter keeps serving its other pages, and --check says it.
-	html, js := e.status()
-	checkText, rep := e.check(timeout)
-	if rep.OK == !tc.noLog {
-		t.Errorf("--check OK = %v with the fault:\n%s", rep.OK, checkText)
-	}
-
 	// Logged once per failure, naming target, endpoint and hint.
-	recs := e.logs.records(t)[logStart:]
-	checkFaultLog(t, tc, recs)
-	// The next scrape, still faulted, logs nothing new at WARN.
+	checkFaultLog(t, tc, e.logs.records(t)[logStart:])
+
+	// The exporter keeps serving: the next scrape, still faulted, together
+	// with a --check run (they share one fetch), and /status. Nothing new
+	// is logged at WARN: a failure is logged when it starts, not on every
+	// scrape.
 	mark := len(e.logs.records(t))
-	again := e.scrape(timeout)
+	var (
+		again     scrapeAnswer
+		checkText string
+		rep       Report
+		wg        sync.WaitGroup
+	)
+	wg.Go(func() { again = e.scrape(timeout) })
+	wg.Go(func() { checkText, rep = e.check(timeout) })
+	wg.Wait()
 	if again.code != 200 || !again.done.Before(again.deadline) {
 		t.Errorf("second faulted scrape: HTTP %d in %v", again.code, again.took)
 	}
+	if rep.OK == !tc.noLog {
+		t.Errorf("--check OK = %v with the fault:\n%s", rep.OK, checkText)
+	}
+	html, js := e.status()
 	for _, r := range e.logs.records(t)[mark:] {
 		if r["level"] == "WARN" || r["level"] == "ERROR" {
 			t.Errorf("logged again on the next scrape: %v", r)

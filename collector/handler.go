@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,20 +11,34 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// MaxScrapeTimeout caps the budget a scrape request can ask for. Anyone who
+// reaches /metrics sets the header: "NaN", "Inf" or 1e300 must not make a
+// scrape (and the upstream fetch it holds) unbounded, nor overflow into a
+// negative budget that fails every source.
+const MaxScrapeTimeout = 10 * time.Minute
+
 // ScrapeTimeout returns the deadline budget of a scrape request: Prometheus'
-// X-Prometheus-Scrape-Timeout-Seconds minus offset (so the answer is sent
-// before Prometheus gives up), else def. An offset larger than the timeout
-// is ignored rather than leaving no time at all.
+// X-Prometheus-Scrape-Timeout-Seconds (at most MaxScrapeTimeout) minus
+// offset (so the answer is sent before Prometheus gives up), else def. An
+// offset larger than the timeout is ignored rather than leaving no time at
+// all.
 func ScrapeTimeout(r *http.Request, offset, def time.Duration) time.Duration {
 	h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
 	if h == "" {
 		return def
 	}
 	secs, err := strconv.ParseFloat(h, 64)
-	if err != nil || secs <= 0 {
+	if err != nil || !(secs > 0) || math.IsInf(secs, 0) {
 		return def
 	}
-	timeout := time.Duration(secs * float64(time.Second))
+	timeout := MaxScrapeTimeout
+	if secs < MaxScrapeTimeout.Seconds() {
+		timeout = time.Duration(secs * float64(time.Second))
+	}
+	if timeout <= 0 {
+		// Below a nanosecond: as good as none, but never zero.
+		timeout = 1
+	}
 	if timeout-offset > 0 {
 		return timeout - offset
 	}
