@@ -74,6 +74,16 @@ type cacheStats struct {
 	Fetched int // snapshot listings fetched
 }
 
+// snapshotWorkers bounds the goroutines reading one namespace's groups;
+// the target's limiter bounds the requests in flight. Every snapshot
+// listing is filtered to one group, on a cold start as later: one request
+// per group keeps each answer small, runs in parallel within the limiter,
+// and no listing of a whole namespace ever happens (issue 5; measured for
+// a 6,000-snapshot namespace, one unfiltered listing saved 199 of 200
+// requests but was not faster: 299 ms against 215 ms without latency,
+// 484 ms against 537 ms with 5 ms + 50 µs per row).
+const snapshotWorkers = 16
+
 // read returns the summaries of every group of one namespace. run bounds
 // the requests (the target's limiter); endpoint failures are returned with
 // the endpoint that failed.
@@ -112,42 +122,56 @@ func (c *pbsCache) read(ctx context.Context, api pbsGroupAPI, run func(func() er
 		todo = append(todo, job{i, g})
 	}
 
-	// Fetch changed groups concurrently; the limiter bounds them.
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 		failedAt string
 	)
-	for _, j := range todo {
-		wg.Add(1)
-		go func(j job) {
-			defer wg.Done()
-			var snaps []proxmox.Snapshot
-			err := run(func() (err error) {
-				snaps, err = api.Snapshots(ctx, datastore, namespace, j.g.BackupType, string(j.g.BackupID))
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					failedAt = "snapshots " + datastore + nsSuffix(namespace) + " " + j.g.BackupType + "/" + string(j.g.BackupID)
-				}
-				return
+
+	// Fetch changed groups concurrently: the limiter bounds the requests,
+	// a few workers bound the goroutines (a cold start of a large
+	// namespace has thousands of groups to read).
+	one := func(j job) {
+		var snaps []proxmox.Snapshot
+		err := run(func() (err error) {
+			snaps, err = api.Snapshots(ctx, datastore, namespace, j.g.BackupType, string(j.g.BackupID))
+			return err
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+				failedAt = "snapshots " + datastore + nsSuffix(namespace) + " " + j.g.BackupType + "/" + string(j.g.BackupID)
 			}
-			s, ok := summaryOf(snaps, j.g.BackupType, string(j.g.BackupID))
-			if !ok {
-				return // pruned away between the two calls
-			}
-			out[j.idx] = s
-			present[j.idx] = true
-			fresh[groupKey{j.g.BackupType, string(j.g.BackupID)}] = &cachedGroup{
-				count: int64(j.g.BackupCount), last: int64(j.g.LastBackup), fetchedAt: now, summary: s,
-			}
-		}(j)
+			return
+		}
+		s, ok := summaryOf(snaps, j.g.BackupType, string(j.g.BackupID))
+		if !ok {
+			return // pruned away between the two calls
+		}
+		out[j.idx] = s
+		present[j.idx] = true
+		fresh[groupKey{j.g.BackupType, string(j.g.BackupID)}] = &cachedGroup{
+			count: int64(j.g.BackupCount), last: int64(j.g.LastBackup), fetchedAt: now, summary: s,
+		}
 	}
+	jobs := make(chan job)
+	worker := func() {
+		defer wg.Done()
+		for j := range jobs {
+			one(j)
+		}
+	}
+	for range min(len(todo), snapshotWorkers) {
+		wg.Add(1)
+		go worker()
+	}
+	for _, j := range todo {
+		jobs <- j
+	}
+	close(jobs)
 	wg.Wait()
 	stats.Fetched = len(todo)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,6 +191,46 @@ func TestPBSCacheIncremental(t *testing.T) {
 		if call == "*" {
 			t.Fatal("an unfiltered snapshot listing was made")
 		}
+	}
+}
+
+// TestPBSCacheNeverUnfiltered: small or large, read for the first time or
+// after every group changed, a namespace is read one group per listing,
+// and the cache holds every point of every group.
+func TestPBSCacheNeverUnfiltered(t *testing.T) {
+	many := func(id string, n int) []proxmox.Snapshot {
+		out := make([]proxmox.Snapshot, n)
+		for i := range out {
+			out[i] = snap("vm", id, int64(1000+i), "ok")
+		}
+		return out
+	}
+	t0 := time.Unix(1_700_000_000, 0)
+	for _, perGroup := range []int{1, 3, 6000} {
+		f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{{"vm", "1"}: many("1", perGroup), {"vm", "2"}: many("2", perGroup)}}
+		c := newPBSCache(time.Hour, 0)
+		read := func(now time.Time) {
+			t.Helper()
+			got, _, _, err := c.read(context.Background(), f, direct, "p", "s", "", now)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("%d per group: %d groups, %v", perGroup, len(got), err)
+			}
+			for _, g := range got {
+				if want := len(f.snaps[groupKey{g.BackupType, g.BackupID}]); len(g.Times) != want {
+					t.Fatalf("%d per group: %s has %d points, want %d", perGroup, g.BackupID, len(g.Times), want)
+				}
+			}
+			if calls := f.takeCalls(); strings.Join(calls, ",") != "vm/1,vm/2" {
+				t.Fatalf("%d per group: snapshot listings %v, want one per group", perGroup, calls)
+			}
+		}
+		read(t0)
+		f.mu.Lock()
+		for k, ss := range f.snaps {
+			f.snaps[k] = append(ss, snap("vm", k.backupID, 999_999, ""))
+		}
+		f.mu.Unlock()
+		read(t0.Add(time.Minute))
 	}
 }
 
