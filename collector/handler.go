@@ -69,11 +69,11 @@ func (c *Collector) Handler(base prometheus.Gatherer, opts promhttp.HandlerOpts)
 			http.Error(w, "cannot register collector: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		gatherers := prometheus.Gatherers{reg}
+		var g prometheus.Gatherer = reg
 		if base != nil {
-			gatherers = append(prometheus.Gatherers{base}, reg)
+			g = mergedGatherer{base: base, scrape: reg}
 		}
-		promhttp.HandlerFor(gatherers, opts).ServeHTTP(w, r)
+		promhttp.HandlerFor(g, opts).ServeHTTP(w, r)
 	})
 }
 
