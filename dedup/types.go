@@ -110,17 +110,17 @@ type Override struct {
 // Plan is the routing decision for one scrape. It names exactly the
 // listings the collector must fetch, nothing more.
 type Plan struct {
-	Storages     []StorageRoute
-	Repositories []Repository
-	PVEListings  []PVEListing
-	PBSListings  []PBSListing
-	Warnings     []Warning
+	Storages     []StorageRoute `json:"storages"`
+	Repositories []Repository   `json:"repositories"`
+	PVEListings  []PVEListing   `json:"pve_listings"`
+	PBSListings  []PBSListing   `json:"pbs_listings"`
+	Warnings     []Warning      `json:"warnings"`
 	// Suppressed lists every path a naive reader would also take and this
 	// plan does not (a pbs storage read through PVE next to the PBS, a
 	// shared storage on its other nodes, a second storage or PBS target
 	// for the same repository). Merge counts the records each would have
 	// repeated into Result.Duplicates.
-	Suppressed []SuppressedPath
+	Suppressed []SuppressedPath `json:"suppressed"`
 }
 
 // Reasons a path is suppressed, the reason label of
@@ -134,112 +134,112 @@ const (
 // SuppressedPath is one read the plan leaves out because another read
 // already covers its recovery points.
 type SuppressedPath struct {
-	Reason string
+	Reason string `json:"reason"`
 	// Repository names the planned repository that holds the records.
-	Repository string
+	Repository string `json:"repository"`
 	// The PVE path left out (Node is set for one node of a shared storage).
-	Cluster string
-	Storage string
-	Node    string
+	Cluster string `json:"cluster"`
+	Storage string `json:"storage"`
+	Node    string `json:"node"`
 	// The PBS path left out (a second configured target for one server).
-	PBSTarget string
-	Datastore string
-	Namespace string
+	PBSTarget string `json:"pbs_target"`
+	Datastore string `json:"datastore"`
+	Namespace string `json:"namespace"`
 	// PVEView is true when the path reads through PVE's content API, which
 	// shows only vm and ct groups with numeric ids.
-	PVEView bool
-	Detail  string
+	PVEView bool   `json:"pve_view"`
+	Detail  string `json:"detail"`
 }
 
 // StorageRoute is the route of one PVE storage with backup content.
 type StorageRoute struct {
-	ClusterTarget string
-	Cluster       string
-	Storage       string
-	StorageType   string
-	Route         string
+	ClusterTarget string `json:"cluster_target"`
+	Cluster       string `json:"cluster"`
+	Storage       string `json:"storage"`
+	StorageType   string `json:"storage_type"`
+	Route         string `json:"route"`
 	// Repository is empty for ignored and disabled storages. A node-local
 	// storage has one repository per node; this names the first and
 	// Repositories lists them all.
-	Repository   string
-	Repositories []string
+	Repository   string   `json:"repository"`
+	Repositories []string `json:"repositories"`
 	// PBSTarget, Datastore and Namespace are set for RoutePBS.
-	PBSTarget string
-	Datastore string
-	Namespace string
+	PBSTarget string `json:"pbs_target"`
+	Datastore string `json:"datastore"`
+	Namespace string `json:"namespace"`
 	// MatchedBy says how a pbs storage was matched to a configured PBS:
 	// "override", "fingerprint" or "host_port" (also set when the match
 	// then fell back, e.g. because the PBS is down); empty otherwise.
-	MatchedBy string
+	MatchedBy string `json:"matched_by"`
 	// Reason explains a fallback, ignore or disable in plain words.
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // Repository is one place recovery points live, with a stable label name.
 type Repository struct {
 	// Name is the repository label: "<pbs>:<ds>[/<ns>]", "<cluster>:<storage>"
 	// or "<cluster>/<node>:<storage>".
-	Name string
+	Name string `json:"name"`
 	// Key is the identity used for deduplication: two repositories with the
 	// same key are one place (e.g. two clusters mounting one NFS export, or
 	// a fallback read of a datastore that is also read directly).
-	Key     string
-	Kind    string // KindPBS or KindPVE
-	Target  string // PBS target, or PVE target
-	Cluster string // attributed cluster; "" when none or ambiguous
+	Key     string `json:"key"`
+	Kind    string `json:"kind"`    // KindPBS or KindPVE
+	Target  string `json:"target"`  // PBS target, or PVE target
+	Cluster string `json:"cluster"` // attributed cluster; "" when none or ambiguous
 	// PBS repositories.
-	Datastore string
-	Namespace string
+	Datastore string `json:"datastore"`
+	Namespace string `json:"namespace"`
 	// PVE repositories.
-	Storage string
-	Node    string // "" for shared storages
+	Storage string `json:"storage"`
+	Node    string `json:"node"` // "" for shared storages
 	// StorageType is the PVE storage type of a PVE repository ("pbs" for a
 	// pbs storage read through PVE).
-	StorageType string
+	StorageType string `json:"storage_type"`
 	// Clusters are the clusters whose storages reach the repository, plus
 	// a cluster a config route attributes it to, sorted. Their guests
 	// count its recovery points, and a failed read makes them unknown.
-	Clusters []string
+	Clusters []string `json:"clusters"`
 	// Unreadable, when set, says why the repository cannot be read this
 	// scrape (its node is offline, no online node has the storage). It has
 	// no listing and is down.
-	Unreadable string
+	Unreadable string `json:"unreadable"`
 }
 
 // PVEListing is one storage content listing to fetch through PVE:
 // GET /nodes/{node}/storage/{Storage}/content?content=backup on the PVE
 // target ClusterTarget. The result goes into Listings.PVE[Repository].
 type PVEListing struct {
-	ClusterTarget string
+	ClusterTarget string `json:"cluster_target"`
 	// Storage is the storage to list. It is usually the repository's own,
 	// but when a shared place (an NFS export) is reached by storages of
 	// several clusters and the first has no online node, another cluster's
 	// storage lists it.
-	Storage string
+	Storage string `json:"storage"`
 	// Nodes are candidates in order: the collector lists from the first and
 	// moves to the next when a node is unreachable. Node-local storages have
 	// exactly one.
-	Nodes      []string
-	Repository string
+	Nodes      []string `json:"nodes"`
+	Repository string   `json:"repository"`
 }
 
 // PBSListing is one namespace to read from a PBS directly (groups, then
 // snapshots as needed); the summary goes into Listings.PBS[Repository].
 type PBSListing struct {
-	PBSTarget  string
-	Datastore  string
-	Namespace  string
-	Repository string
+	PBSTarget  string `json:"pbs_target"`
+	Datastore  string `json:"datastore"`
+	Namespace  string `json:"namespace"`
+	Repository string `json:"repository"`
 }
 
 // Warning is something the user should know about the routing or the data.
 type Warning struct {
 	// Kind is one of the Warn* constants.
-	Kind    string
-	Cluster string
-	Storage string
-	Target  string
-	Message string
+	Kind    string `json:"kind"`
+	Cluster string `json:"cluster"`
+	Storage string `json:"storage"`
+	Target  string `json:"target"`
+	Message string `json:"message"`
 }
 
 // Warning kinds.
