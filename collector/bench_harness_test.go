@@ -214,20 +214,6 @@ func (e *benchEmulator) config(b *testing.B) *config.Config {
 	return cfg
 }
 
-// sumStats adds up route statistics.
-func sumStats(all ...map[string]routeStat) map[string]routeStat {
-	out := map[string]routeStat{}
-	for _, m := range all {
-		for k, v := range m {
-			s := out[k]
-			s.Requests += v.Requests
-			s.Items += v.Items
-			out[k] = s
-		}
-	}
-	return out
-}
-
 // formatStats renders per-route request counts divided by n, one route per
 // line, for the benchmark log.
 func formatStats(s map[string]routeStat, n int) string {

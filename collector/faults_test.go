@@ -40,9 +40,9 @@ import (
 // faultCase is one row of the matrix.
 type faultCase struct {
 	name string
-	// target is the faulted source, kind its kind.
-	target, kind string
-	spec         envSpec
+	// target is the faulted source.
+	target string
+	spec   envSpec
 	// capResponses, when > 0, is the clients' MaxResponseBytes.
 	capResponses int64
 	inject       func(e *env)
@@ -205,9 +205,9 @@ func faultCases() []faultCase {
 		{name: "503/pbs", target: pbsTarget, inject: whole(pbsTarget, proxmoxtest.Status503),
 			reason: "unreachable", zero: []string{pbsUp0}, logEndpoint: "GET /admin/datastore", logHint: "503"},
 		// A listing that hangs past the scrape deadline.
-		{name: "hang/pve", target: pveTarget, inject: nfsContent(proxmoxtest.Hang, "", 0), timeout: 2 * time.Second,
+		{name: "hang/pve", target: pveTarget, inject: nfsContent(proxmoxtest.Hang, "", 0), timeout: 4 * time.Second,
 			reason: "timeout", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logHint: "scrape_timeout"},
-		{name: "hang/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.Hang, "", 0), timeout: 2 * time.Second,
+		{name: "hang/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.Hang, "", 0), timeout: 4 * time.Second,
 			reason: "timeout", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logHint: "scrape_timeout"},
 		// Broken bodies.
 		{name: "malformed-json/pve", target: pveTarget, inject: nfsContent(proxmoxtest.MalformedJSON, "", 0),

@@ -280,7 +280,7 @@ func TestPBSCacheRefreshSpread(t *testing.T) {
 				refreshes[i]++
 				n++
 			}
-			if c.refreshDue(ns, k, fetched[i], now) != c.refreshDue(ns, k, fetched[i], now) {
+			if first, again := c.refreshDue(ns, k, fetched[i], now), c.refreshDue(ns, k, fetched[i], now); first != again {
 				t.Fatal("not deterministic")
 			}
 		}

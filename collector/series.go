@@ -58,8 +58,6 @@ var (
 
 const builderBlock = 4096
 
-type pairKey struct{ name, value *string }
-
 // seriesBuilder builds the sharedGauges of one emit. It is not safe for
 // concurrent use; each emit has its own.
 type seriesBuilder struct {
