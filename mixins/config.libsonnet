@@ -111,6 +111,40 @@
     exporterAbsentFor: '15m',
     scrapeSlowFor: '15m',
 
+    // --- keep_firing_for: riding out a source outage ------------------------
+    // Unknown is never zero: while a PVE cluster or PBS cannot be read (or
+    // the exporter cannot be scraped), the series its alerts read are absent.
+    // Without keep_firing_for every alert firing on them would resolve
+    // (Alertmanager sends "resolved") and fire again on recovery, although
+    // nothing was fixed. With it, an alert that was firing keeps firing for
+    // this long after its expression stops returning it; an alert that was
+    // only pending is dropped as before, so an outage never raises one.
+    // The price: an alert whose problem is really fixed also resolves this
+    // much later. Needs Prometheus >= 2.42; '0s' renders rules without
+    // keep_firing_for (for older Prometheus). Not set on the alerts about
+    // availability itself (SourceDown, RepositoryDown, DatastoreDown,
+    // Exporter*): they say what is unreadable right now, and SourceDown
+    // speaks for a datastore whose PBS is off.
+    //
+    // Guest and backup-group alerts (GuestNoBackup, GuestNotInJob,
+    // GuestBackupStale, GuestBackupTaskFailed, VerificationFailed,
+    // NeverVerified): 6h rides out a PBS or PVE upgrade and reboot, an
+    // exporter host restart or a night's network trouble. These facts change
+    // at backup cadence (daily or weekly), so an alert clearing up to 6h
+    // after its fix costs little, while a resolve/re-fire pair per outage
+    // pages people for nothing.
+    guestKeepFiringFor: '6h',
+    // Datastore and PBS job alerts (DatastoreAlmostFull, DatastoreFillingUp,
+    // PBSJobFailed, PBSJobNotRunOnSchedule), whose data vanish with their
+    // PBS: 2h rides out a reboot or update; shorter than the guest one
+    // because freeing space or rerunning a job should show sooner.
+    //
+    // A PBS powered on only for its backup window is off for most of the day:
+    // prefer the exporter's offline.keep_last_known (e.g. 36h), which keeps
+    // its last known series, so alerts and dashboards carry on; or raise both
+    // values above the off period (e.g. '26h') and accept the slow resolve.
+    keepFiringFor: '2h',
+
     // --- Runbooks ------------------------------------------------------------
     // %s is replaced by the lower-cased alert name, which is the GitHub anchor
     // of that alert's section in mixins/README.md.

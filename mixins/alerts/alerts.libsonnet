@@ -8,7 +8,10 @@
 //   * unknown is not zero: guest_* series are absent when a source failed,
 //     so no guest alert fires on missing data; ProxmoxBackupSourceDown and
 //     ProxmoxBackupRepositoryDown are the only alerts for that;
-//   * "never verified" (state="none") is never "failed".
+//   * "never verified" (state="none") is never "failed";
+//   * an alert on data that vanish while a source is down keeps firing
+//     through the outage (keep_firing_for, see keepFiringFor in
+//     config.libsonnet) instead of resolving and firing again.
 local q = import '../lib/promql.libsonnet';
 
 {
@@ -17,7 +20,9 @@ local q = import '../lib/promql.libsonnet';
   local sel(extra) = q.joinMatchers([S] + extra),
 
   // alert builds one alerting rule with the common annotations.
-  local alert(name, severity, forDuration, expr, summary, description) = {
+  // keepFiringFor is set on alerts whose data vanish while a source is
+  // down; '0s' (the default) leaves keep_firing_for out.
+  local alert(name, severity, forDuration, expr, summary, description, keepFiringFor='0s') = {
     alert: 'ProxmoxBackup' + name,
     expr: expr,
     'for': forDuration,
@@ -27,7 +32,7 @@ local q = import '../lib/promql.libsonnet';
       description: description,
       runbook_url: c.runbookURLPattern % std.asciiLower('ProxmoxBackup' + name),
     },
-  },
+  } + (if keepFiringFor == '0s' || keepFiringFor == '' then {} else { keep_firing_for: keepFiringFor }),
 
   // staleExpr selects eligible guests whose newest recovery point is older
   // than their own schedule allows (interval * missedRuns + slack) or, for
@@ -80,30 +85,35 @@ local q = import '../lib/promql.libsonnet';
             q.withGuestName(c, 'proxmox_backup_guest_snapshots{%s} == 0' % S),
             'A guest has no recovery point in any repository.',
             'Guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} has no completed recovery point in any repository, and every repository that could hold one was read successfully.',
+            c.guestKeepFiringFor,
           ),
           alert(
             'GuestNotInJob', 'warning', c.guestNotInJobFor,
             q.withGuestName(c, 'proxmox_backup_guest_in_job{%s} == 0' % S),
             'A guest is not covered by any enabled backup job.',
             'Guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} is in no enabled backup job, so it will not be backed up automatically.',
+            c.guestKeepFiringFor,
           ),
           alert(
             'GuestBackupStale', 'warning', c.guestBackupStaleFor,
             staleExpr(1, c.staleWarningSeconds),
             'The newest backup of a guest is older than its schedule allows.',
             staleDescription,
+            c.guestKeepFiringFor,
           ),
           alert(
             'GuestBackupStale', 'critical', c.guestBackupStaleFor,
             staleExpr(c.staleCriticalMissedRuns, c.staleCriticalSeconds),
             'The newest backup of a guest is much older than its schedule allows.',
             staleDescription,
+            c.guestKeepFiringFor,
           ),
           alert(
             'GuestBackupTaskFailed', 'warning', c.guestBackupTaskFailedFor,
             q.withGuestName(c, 'proxmox_backup_guest_last_task_success{%s} == 0' % S),
             'The newest backup task of a guest failed.',
             'The newest vzdump task that included guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} failed for this guest.',
+            c.guestKeepFiringFor,
           ),
         ],
       },
@@ -115,6 +125,7 @@ local q = import '../lib/promql.libsonnet';
             q.alertableGroups(c, function(s) 'proxmox_backup_last_verification{%s, state="failed"} == 1' % s),
             'The newest recovery point of a backup group failed verification.',
             'The newest recovery point of backup group {{ $labels.backup_type }}/{{ $labels.backup_id }} (cluster "{{ $labels.cluster }}") in repository {{ $labels.repository }} failed verification: restoring it may fail.',
+            c.guestKeepFiringFor,
           ),
           alert(
             'NeverVerified', 'warning', c.neverVerifiedFor,
@@ -125,6 +136,7 @@ local q = import '../lib/promql.libsonnet';
             ||| % { s: s, w: c.groupGapBridgeWindow, r: q.joinMatchers([S, c.verificationExpectedSelector]) }),
             'The newest recovery point of a backup group has not been verified.',
             'The newest recovery point of backup group {{ $labels.backup_type }}/{{ $labels.backup_id }} (cluster "{{ $labels.cluster }}") in repository {{ $labels.repository }} has not been verified for %s, although verification is expected there.' % c.neverVerifiedFor,
+            c.guestKeepFiringFor,
           ),
         ],
       },
@@ -136,12 +148,14 @@ local q = import '../lib/promql.libsonnet';
             '%s > %g' % [usedRatio, c.datastoreAlmostFullWarningRatio],
             'A PBS datastore is almost full.',
             almostFullDescription,
+            c.keepFiringFor,
           ),
           alert(
             'DatastoreAlmostFull', 'critical', c.datastoreAlmostFullFor,
             '%s > %g' % [usedRatio, c.datastoreAlmostFullCriticalRatio],
             'A PBS datastore is nearly out of space.',
             almostFullDescription,
+            c.keepFiringFor,
           ),
           alert(
             'DatastoreFillingUp', 'warning', c.datastoreFillingUpFor,
@@ -172,6 +186,7 @@ local q = import '../lib/promql.libsonnet';
             },
             'A PBS datastore will be full soon.',
             'PBS {{ $labels.target }} datastore {{ $labels.datastore }} is expected to be full in {{ $value | humanizeDuration }} (PBS estimate, or the linear trend where PBS gives none).',
+            c.keepFiringFor,
           ),
           alert(
             'DatastoreDown', 'warning', c.datastoreDownFor,
@@ -184,6 +199,7 @@ local q = import '../lib/promql.libsonnet';
             'proxmox_backup_pbs_job_last_run_success{%s} == 0' % S,
             'The last run of a PBS job failed.',
             'The last run of PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) failed.',
+            c.keepFiringFor,
           ),
           alert(
             'PBSJobNotRunOnSchedule', 'warning', c.pbsJobNotRunOnScheduleFor,
@@ -201,6 +217,7 @@ local q = import '../lib/promql.libsonnet';
             },
             'A PBS job has not run on schedule.',
             'PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) is late: {{ $value | humanizeDuration }} since its scheduled run was due, or since its last run.',
+            c.keepFiringFor,
           ),
         ],
       },
@@ -211,7 +228,7 @@ local q = import '../lib/promql.libsonnet';
             'SourceDown', 'warning', c.sourceDownFor,
             'proxmox_backup_target_up{%s} == 0' % q.joinMatchers([S, c.sourceDownExtraSelector]),
             'A Proxmox source cannot be read.',
-            'The exporter cannot fully read {{ $labels.kind }} target {{ $labels.target }}. Backup series that depend on it are absent (unknown), so guest alerts stay silent for it until it recovers. See the exporter /status page for the error.',
+            'The exporter cannot fully read {{ $labels.kind }} target {{ $labels.target }}. Backup series that depend on it are absent (unknown), so no guest alert starts firing for it until it recovers, and those already firing keep firing for a while. See the exporter /status page for the error.',
           ),
           alert(
             'RepositoryDown', 'warning', c.repositoryDownFor,

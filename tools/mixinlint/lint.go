@@ -49,12 +49,15 @@ type RuleFile struct {
 
 // Rule is one alerting or recording rule.
 type Rule struct {
-	Alert       string            `yaml:"alert"`
-	Record      string            `yaml:"record"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
+	Alert  string `yaml:"alert"`
+	Record string `yaml:"record"`
+	Expr   string `yaml:"expr"`
+	For    string `yaml:"for"`
+	// KeepFiringFor (Prometheus >= 2.42) keeps an alert firing through a
+	// source outage that makes its series absent.
+	KeepFiringFor string            `yaml:"keep_firing_for"`
+	Labels        map[string]string `yaml:"labels"`
+	Annotations   map[string]string `yaml:"annotations"`
 }
 
 // ParseRules decodes a rule file strictly (unknown keys are errors, like
