@@ -116,7 +116,7 @@ fuzz:
 	echo "==> $$n fuzz targets, $$secs each"; \
 	echo "$$targets" | while read -r dir name; do \
 		echo "==> go test -run='^$$' -fuzz='^$$name$$' -fuzztime=$$secs $$dir"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$secs "$$dir" || exit 1; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$secs -fuzzminimizetime=2s "$$dir" || exit 1; \
 	done
 
 # The monitoring mixin: regenerate and compare the committed files, the
