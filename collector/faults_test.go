@@ -307,7 +307,7 @@ func (e *env) capClients(maxBytes int64) {
 		byName[tc.Name] = tc
 	}
 	for _, t := range e.coll.currentSet().targets {
-		pt := toProxmox(byName[t.name], t.kind, e.opts.Logger)
+		pt := byName[t.name].ToProxmox(t.kind, e.opts.Logger)
 		pt.MaxResponseBytes = maxBytes
 		var err error
 		if t.kind == dedup.KindPBS {

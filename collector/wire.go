@@ -19,7 +19,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 	}
 	set := &targetSet{}
 	for _, tc := range cfg.PVE {
-		pt := toProxmox(tc, dedup.KindPVE, logger)
+		pt := tc.ToProxmox(dedup.KindPVE, logger)
 		name := pt.Name
 		if name == "" && len(pt.URLs) > 0 {
 			name = strings.TrimSuffix(strings.TrimSuffix(endpointOf(pt.URLs[0], "8006"), ":8006"), ":")
@@ -36,7 +36,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 		})
 	}
 	for _, tc := range cfg.PBS {
-		pt := toProxmox(tc, dedup.KindPBS, logger)
+		pt := tc.ToProxmox(dedup.KindPBS, logger)
 		cl, err := proxmox.NewPBSClient(pt)
 		if err != nil {
 			return nil, fmt.Errorf("pbs target %q: %w", pt.Name, err)
@@ -61,20 +61,6 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 		})
 	}
 	return set, nil
-}
-
-// toProxmox converts a config target into the client's target. The secret
-// is revealed only here, into the client, which keeps it in a header.
-func toProxmox(tc config.Target, kind string, logger *slog.Logger) proxmox.Target {
-	return proxmox.Target{
-		Name: tc.Name, Kind: kind, URLs: append([]string(nil), tc.URLs...),
-		TokenID: tc.TokenID, TokenSecret: tc.TokenSecret.Reveal(),
-		TLS: proxmox.TLSConfig{
-			CAFile: tc.TLS.CAFile, Fingerprint: tc.TLS.Fingerprint, InsecureSkipVerify: tc.TLS.InsecureSkipVerify,
-		},
-		MaxConcurrency: tc.MaxConcurrency,
-		Logger:         logger,
-	}
 }
 
 // signatureOf identifies where a target points (never including the
