@@ -873,22 +873,11 @@ func pbsNodeTasks(rc *reqCtx) reply {
 	if bad := pbsNode(rc); bad != nil {
 		return *bad
 	}
-	start, bad := qInt(rc, "start", 0)
+	page, bad := qTaskPage(rc)
 	if bad != nil {
 		return *bad
 	}
-	limit, bad := qInt(rc, "limit", 50)
-	if bad != nil {
-		return *bad
-	}
-	since, bad := qInt(rc, "since", 0)
-	if bad != nil {
-		return *bad
-	}
-	until, bad := qInt(rc, "until", 0)
-	if bad != nil {
-		return *bad
-	}
+	start, limit, since, until := page.start, page.limit, page.since, page.until
 	runningOnly, bad := qBool(rc, "running")
 	if bad != nil {
 		return *bad

@@ -872,22 +872,11 @@ func taskStatusClass(status string) string {
 // finished tasks only, limit defaults to 50.
 func pveNodeTasks(rc *reqCtx) reply {
 	c := rc.cluster
-	start, bad := qInt(rc, "start", 0)
+	page, bad := qTaskPage(rc)
 	if bad != nil {
 		return *bad
 	}
-	limit, bad := qInt(rc, "limit", 50)
-	if bad != nil {
-		return *bad
-	}
-	since, bad := qInt(rc, "since", 0)
-	if bad != nil {
-		return *bad
-	}
-	until, bad := qInt(rc, "until", 0)
-	if bad != nil {
-		return *bad
-	}
+	start, limit, since, until := page.start, page.limit, page.since, page.until
 	vmid, bad := qInt(rc, "vmid", 0)
 	if bad != nil {
 		return *bad

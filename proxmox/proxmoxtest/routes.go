@@ -157,3 +157,24 @@ func qBool(rc *reqCtx, name string) (bool, *reply) {
 	rp := paramError(rc, name, "type check ('boolean') failed - got '"+rc.q.Get(name)+"'")
 	return false, &rp
 }
+
+// taskPage is the paging and time window both products' task lists take.
+type taskPage struct{ start, limit, since, until int64 }
+
+// qTaskPage reads start, limit (default 50 on both products), since and
+// until, answering 400 on a malformed value as the real APIs do.
+func qTaskPage(rc *reqCtx) (taskPage, *reply) {
+	var p taskPage
+	for _, f := range []struct {
+		name string
+		def  int64
+		dst  *int64
+	}{{"start", 0, &p.start}, {"limit", 50, &p.limit}, {"since", 0, &p.since}, {"until", 0, &p.until}} {
+		v, bad := qInt(rc, f.name, f.def)
+		if bad != nil {
+			return p, bad
+		}
+		*f.dst = v
+	}
+	return p, nil
+}
