@@ -19,43 +19,39 @@ var verificationStates = []string{dedup.VerificationFailed, dedup.VerificationNo
 // the per-guest families: by backup_id, backup_type, cluster (the label
 // names sorted), comparing values as strings.
 func guestOrder(gs []dedup.GuestAggregate) []int {
-	idx := make([]int, len(gs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
+	return sortedIndexes(len(gs), func(a, b int) int {
 		x, y := &gs[a], &gs[b]
-		if c := strings.Compare(x.BackupID, y.BackupID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Cluster, y.Cluster)
+		return cmpLabels(x.BackupID, y.BackupID, x.BackupType, y.BackupType, x.Cluster, y.Cluster)
 	})
-	return idx
 }
 
 // groupOrder is guestOrder for the per-group families (then repository).
 func groupOrder(gs []dedup.GroupAggregate) []int {
-	idx := make([]int, len(gs))
+	return sortedIndexes(len(gs), func(a, b int) int {
+		x, y := &gs[a], &gs[b]
+		return cmpLabels(x.BackupID, y.BackupID, x.BackupType, y.BackupType, x.Cluster, y.Cluster, x.Repository, y.Repository)
+	})
+}
+
+// sortedIndexes returns 0..n-1 sorted by cmp.
+func sortedIndexes(n int, cmp func(a, b int) int) []int {
+	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(a, b int) int {
-		x, y := &gs[a], &gs[b]
-		if c := strings.Compare(x.BackupID, y.BackupID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Repository, y.Repository)
-	})
+	slices.SortFunc(idx, cmp)
 	return idx
+}
+
+// cmpLabels compares label values pairwise (x0, y0, x1, y1, ...), the first
+// difference deciding.
+func cmpLabels(pairs ...string) int {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if c := strings.Compare(pairs[i], pairs[i+1]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // emitGuests exports the per-guest alerting view. Unknown is never zero:
