@@ -194,7 +194,8 @@ func (e *benchEmulator) stats(b *testing.B) map[string]routeStat {
 	return s
 }
 
-// config is the exporter configuration for the child's estate.
+// config is the exporter configuration for the child's estate, with the
+// defaults a loaded configuration file gets (max_concurrency).
 func (e *benchEmulator) config(b *testing.B) *config.Config {
 	b.Helper()
 	dir := b.TempDir()
@@ -205,11 +206,11 @@ func (e *benchEmulator) config(b *testing.B) *config.Config {
 			b.Fatal(err)
 		}
 		cfg.PVE = append(cfg.PVE, config.Target{Name: c.Name, URLs: c.URLs, TokenID: c.TokenID,
-			TokenSecret: config.Secret(c.TokenSecret), TLS: config.TLS{CAFile: ca}})
+			TokenSecret: config.Secret(c.TokenSecret), TLS: config.TLS{CAFile: ca}, MaxConcurrency: config.DefaultMaxConcurrency})
 	}
 	for _, p := range e.info.PBS {
 		cfg.PBS = append(cfg.PBS, config.Target{Name: p.Name, URLs: []string{p.URL}, TokenID: p.TokenID,
-			TokenSecret: config.Secret(p.TokenSecret), TLS: config.TLS{Fingerprint: p.Fingerprint}})
+			TokenSecret: config.Secret(p.TokenSecret), TLS: config.TLS{Fingerprint: p.Fingerprint}, MaxConcurrency: config.DefaultMaxConcurrency})
 	}
 	return cfg
 }

@@ -54,7 +54,8 @@ const benchScrapeInterval = time.Minute
 //
 // The per-route breakdown is logged (-v or on failure). With
 // PBE_BENCH_PROFILE=<dir>, a CPU profile of each case's warm scrapes is
-// written to <dir>/<case>.cpu.pprof.
+// written to <dir>/<case>.cpu.pprof, and allocation profiles before and
+// after them (compare with go tool pprof -base).
 func BenchmarkScrape(b *testing.B) {
 	// Case c's latency: 5 ms per request plus 50 µs per row returned, in
 	// the emulator. Real listings cost more per row (a public report: a
@@ -135,6 +136,21 @@ func BenchmarkScrape(b *testing.B) {
 				}
 				defer f.Close()
 				defer pprof.StopCPUProfile()
+				// Allocations of the warm scrapes: go tool pprof -base
+				// <case>.allocs-before.pprof <case>.allocs-after.pprof
+				writeAllocs := func(suffix string) {
+					f, err := os.Create(filepath.Join(dir, tc.name+".allocs-"+suffix+".pprof"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer f.Close()
+					runtime.GC()
+					if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				writeAllocs("before")
+				defer writeAllocs("after")
 			}
 			b.ResetTimer()
 			for b.Loop() {
