@@ -1,12 +1,18 @@
 package collector
 
-import "context"
+import (
+	"context"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
+)
 
 // DefaultTargetConcurrency is how many API requests the exporter keeps in
 // flight per target. Enough to make a scrape about as long as its slowest
 // request, few enough that a 20-node cluster (whose node calls all go
-// through one pveproxy) or a PBS serving backups is not hammered.
-const DefaultTargetConcurrency = 6
+// through one pveproxy) or a PBS serving backups is not hammered. It is the
+// config's default, which the clients enforce too: one number, whichever
+// way a target was built.
+const DefaultTargetConcurrency = config.DefaultMaxConcurrency
 
 // limiter bounds the requests in flight to one target. It is shared by every
 // scrape of the collector, so even overlapping scrapes (a joiner whose
