@@ -1,0 +1,567 @@
+package collector
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+)
+
+// The end-to-end property test (issue 3): random estates built as emulator
+// models, served over real HTTPS, scraped through the real collector and
+// handler, and compared with a ground truth computed from the model alone
+// (distinct completed points in time per guest over every place its
+// cluster reaches), never by calling dedup. dedup/property_test.go covers
+// the pure level; this one covers the clients, the routing on real
+// storage.cfg answers (fingerprints, aliases, fallbacks) and the exposition.
+
+// propSeeds are fixed so a failure names its estate; each estate is small
+// so the whole test stays well within the suite's time under -race.
+const propSeeds = 20
+
+// propCluster is the one cluster of every random estate.
+const propCluster = "c1"
+
+// propPlace is one place the cluster reaches: a repository identity with
+// the names the exporter may give it (a pbs storage is called after its
+// namespace when read from the PBS, after the storage when read through
+// PVE) and its groups.
+type propPlace struct {
+	names  []string
+	groups map[string]propGroup // "vm/100" -> figures
+	// fpPresence records whether the pbs storages reaching the place
+	// state a fingerprint (Fingerprint "none" = not).
+	fpPresence map[bool]bool
+}
+
+type propGroup struct {
+	count int
+	last  int64
+}
+
+// propEstate is a random estate and what the exporter must say about it.
+type propEstate struct {
+	model *proxmoxtest.Model
+	// unconfigured PBS: in the model, not in the exporter's config.
+	unconfigured []string
+	faults       []proxmoxtest.Fault
+	faultName    string
+	// unknown is what the fault means for the guests: every guest series
+	// absent (some place the cluster reaches could not be read), none
+	// absent (the fault touches no such place), or not predicted (a 500
+	// on a pbs storage matters only if it is read through PVE).
+	unknown propUnknown
+}
+
+type propUnknown int
+
+const (
+	propAllKnown propUnknown = iota
+	propAllUnknown
+	propUnpredicted
+)
+
+// propNames are the storage ids drawn from, traps included: a pbs storage
+// called backup-server, a dir storage called pbs-backups, an NFS share or
+// pbs storage called nfs-pbs.
+var (
+	propPBSNames = []string{"backup-server", "nfs-pbs", "pbs", "offsite"}
+	propNFSNames = []string{"nfs-pbs", "nfs-backup", "backup-server", "pbs-backups"}
+	propDirNames = []string{"pbs-backups", "usb", "backup-disk"}
+)
+
+// genEstate builds a random estate from the seed.
+func genEstate(seed uint64) *propEstate {
+	rnd := rand.New(rand.NewPCG(seed, 0x5eed))
+	pick := func(list []string) string { return list[rnd.IntN(len(list))] }
+	chance := func(p float64) bool { return rnd.Float64() < p }
+	base := homelabNow.Add(-10 * 24 * time.Hour)
+	// A small pool of points in time, so that the same backup time shows
+	// in several places (a copy counts once per guest).
+	stamp := func() time.Time { return base.Add(time.Duration(rnd.IntN(12)) * 6 * time.Hour) }
+
+	c := &proxmoxtest.Cluster{Name: propCluster}
+	nNodes := 1 + rnd.IntN(4)
+	c.Standalone = nNodes == 1 && chance(0.5)
+	for i := range nNodes {
+		c.Nodes = append(c.Nodes, &proxmoxtest.Node{Name: fmt.Sprintf("pve%d", i+1)})
+	}
+	nodeNames := func() []string {
+		var out []string
+		for _, n := range c.Nodes {
+			out = append(out, n.Name)
+		}
+		return out
+	}()
+	// Guests with unique VMIDs; both types.
+	vmids := rnd.Perm(6)[:2+rnd.IntN(4)]
+	for _, v := range vmids {
+		typ := "qemu"
+		if chance(0.5) {
+			typ = "lxc"
+		}
+		c.Guests = append(c.Guests, &proxmoxtest.Guest{VMID: 100 + v, Type: typ, Name: fmt.Sprintf("g%d", 100+v), Node: pick(nodeNames)})
+	}
+	// groupKeys are the groups backups are made for: every guest, a group
+	// of the other type with the same VMID (a deleted guest whose VMID was
+	// reused), and an orphan.
+	type gk struct {
+		typ string
+		id  int
+	}
+	var keys []gk
+	for _, g := range c.Guests {
+		keys = append(keys, gk{dedupType(g.Type), g.VMID})
+		if chance(0.3) {
+			other := "ct"
+			if dedupType(g.Type) == "ct" {
+				other = "vm"
+			}
+			keys = append(keys, gk{other, g.VMID})
+		}
+	}
+	keys = append(keys, gk{"vm", 199})
+
+	used := map[string]bool{"local": true, "local-lvm": true}
+	uniq := func(list []string) string {
+		for _, i := range rnd.Perm(len(list)) {
+			if !used[list[i]] {
+				used[list[i]] = true
+				return list[i]
+			}
+		}
+		panic("out of storage names")
+	}
+
+	m := &proxmoxtest.Model{Clusters: []*proxmoxtest.Cluster{c}}
+	pbs1 := &proxmoxtest.PBSServer{Name: "pbs1"}
+	pbs2 := &proxmoxtest.PBSServer{Name: "pbs2"}
+	namespaces := []string{"", "prod", "prod/pve", "lab"}
+	fillNS := func(p *proxmoxtest.PBSServer, path string) {
+		ds := p.Datastore("store1")
+		if ds == nil {
+			ds = &proxmoxtest.Datastore{Name: "store1"}
+			p.Datastores = append(p.Datastores, ds)
+		}
+		if ds.FindNamespace(path) != nil && path != "" {
+			return
+		}
+		ns := ds.Namespace(path)
+		if len(ns.Groups) > 0 {
+			return
+		}
+		for _, k := range keys {
+			n := rnd.IntN(4)
+			if n == 0 {
+				continue
+			}
+			g := ns.Group(k.typ, strconv.Itoa(k.id))
+			seen := map[time.Time]bool{}
+			for range n {
+				s := proxmoxtest.Snapshot{Time: stamp(), Size: 1 << 30, Verification: pick([]string{"", "ok", "failed"})}
+				if seen[s.Time] {
+					continue
+				}
+				seen[s.Time] = true
+				s.InProgress = chance(0.15)
+				g.Snapshots = append(g.Snapshots, s)
+			}
+		}
+	}
+	// A decoy namespace no storage points at: its groups (same VMIDs) are
+	// none of the cluster's business.
+	fillNS(pbs1, "decoy")
+
+	c.Storages = append(c.Storages, &proxmoxtest.Storage{ID: "local", Type: "dir", Content: []string{"iso", "vztmpl", "backup"}})
+	c.Storages = append(c.Storages, &proxmoxtest.Storage{ID: "local-lvm", Type: "lvmthin", VGName: "pve", ThinPool: "data"})
+	var prev *proxmoxtest.Storage
+	for range rnd.IntN(3) {
+		st := &proxmoxtest.Storage{ID: uniq(propPBSNames), Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: pick(namespaces)}
+		if chance(0.25) {
+			st.PBS = "pbs2"
+		}
+		if prev != nil && chance(0.5) {
+			// Two storages on one datastore and namespace.
+			st.PBS, st.Namespace = prev.PBS, prev.Namespace
+		}
+		st.Fingerprint = pick([]string{"", "lower", "none"})
+		if chance(0.3) {
+			st.ServerName = "localhost"
+		}
+		p := pbs1
+		if st.PBS == "pbs2" {
+			p = pbs2
+		}
+		fillNS(p, st.Namespace)
+		c.Storages = append(c.Storages, st)
+		prev = st
+	}
+	addFiles := func(st *proxmoxtest.Storage, local bool) {
+		type fk struct {
+			node string
+			typ  string
+			id   int
+			t    time.Time
+		}
+		seen := map[fk]bool{}
+		for _, k := range keys {
+			for range rnd.IntN(3) {
+				f := &proxmoxtest.BackupFile{VMID: k.id, Type: map[string]string{"vm": "qemu", "ct": "lxc"}[k.typ], Time: stamp(), Size: 1 << 28}
+				if local {
+					var on []string
+					for _, n := range nodeNames {
+						if st.OnNode(n) {
+							on = append(on, n)
+						}
+					}
+					f.Node = pick(on)
+				}
+				key := fk{f.Node, f.Type, f.VMID, f.Time}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				f.InProgress = chance(0.1)
+				f.Protected = chance(0.2)
+				st.Files = append(st.Files, f)
+			}
+		}
+	}
+	addFiles(c.Storage("local"), true)
+	if chance(0.6) {
+		st := &proxmoxtest.Storage{ID: uniq(propNFSNames), Type: "nfs", Server: "10.0.0.50", Export: "/export/backup"}
+		addFiles(st, false)
+		c.Storages = append(c.Storages, st)
+	}
+	if chance(0.5) {
+		st := &proxmoxtest.Storage{ID: uniq(propDirNames), Type: "dir", Path: "/mnt/backup"}
+		if nNodes > 1 && chance(0.5) {
+			st.Nodes = nodeNames[:1+rnd.IntN(nNodes-1)]
+		}
+		st.Disabled = chance(0.2)
+		addFiles(st, true)
+		c.Storages = append(c.Storages, st)
+	}
+	m.PBS = append(m.PBS, pbs1)
+	e := &propEstate{model: m}
+	if len(pbs2.Datastores) > 0 {
+		m.PBS = append(m.PBS, pbs2)
+		e.unconfigured = append(e.unconfigured, "pbs2")
+	}
+
+	if chance(0.4) {
+		switch rnd.IntN(3) {
+		case 0:
+			n := pick(nodeNames)
+			e.faultName = "node " + n + " offline"
+			// Unknown when the node was the only one, or holds a
+			// node-local backup storage, or is the only node of a
+			// shared one.
+			if nNodes == 1 {
+				e.unknown = propAllUnknown
+			}
+			for _, st := range c.Storages {
+				if st.Disabled || !st.HasContent("backup") || st.Type == "pbs" || !st.OnNode(n) {
+					continue
+				}
+				if !st.IsShared() || len(st.Nodes) == 1 {
+					e.unknown = propAllUnknown
+				}
+			}
+			e.faults = append(e.faults, proxmoxtest.Fault{Target: propCluster, Node: n, Kind: proxmoxtest.NodeOffline})
+		case 1:
+			var backup []*proxmoxtest.Storage
+			for _, st := range c.Storages {
+				if st.HasContent("backup") && !st.Disabled {
+					backup = append(backup, st)
+				}
+			}
+			st := backup[rnd.IntN(len(backup))]
+			e.faultName = "storage " + st.ID + " content 500"
+			e.unknown = propAllUnknown
+			if st.Type == "pbs" {
+				e.unknown = propUnpredicted
+			}
+			for _, n := range nodeNames {
+				e.faults = append(e.faults, proxmoxtest.Fault{Target: propCluster, PathPrefix: "/nodes/" + n + "/storage/" + st.ID + "/content",
+					Kind: proxmoxtest.Status500, Message: "injected"})
+			}
+		case 2:
+			e.faultName = "pbs1 down"
+			for _, st := range c.Storages {
+				if st.Type == "pbs" && st.PBS == "pbs1" && !st.Disabled {
+					e.unknown = propAllUnknown
+				}
+			}
+			e.faults = append(e.faults, proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down})
+		}
+	}
+	return e
+}
+
+// propTruth computes, from the model alone, the places the cluster reaches
+// and per guest the distinct completed backup times over all of them.
+func propTruth(m *proxmoxtest.Model) (places map[string]*propPlace, guests map[string]map[int64]bool) {
+	c := m.Cluster(propCluster)
+	places = map[string]*propPlace{}
+	guests = map[string]map[int64]bool{}
+	for _, g := range c.Guests {
+		guests[dedupType(g.Type)+"/"+strconv.Itoa(g.VMID)] = map[int64]bool{}
+	}
+	add := func(place, name, key string, t time.Time) {
+		p := places[place]
+		if p == nil {
+			p = &propPlace{groups: map[string]propGroup{}}
+			places[place] = p
+		}
+		if name != "" && !slices.Contains(p.names, name) {
+			p.names = append(p.names, name)
+		}
+		if key == "" {
+			return
+		}
+		g := p.groups[key]
+		g.count++
+		g.last = max(g.last, t.Unix())
+		p.groups[key] = g
+		if guests[key] != nil {
+			guests[key][t.Unix()] = true
+		}
+	}
+	for _, st := range c.Storages {
+		if st.Disabled || !st.HasContent("backup") {
+			continue
+		}
+		switch {
+		case st.Type == "pbs":
+			place := "pbs\x00" + st.PBS + "\x00" + st.Datastore + "\x00" + st.Namespace
+			add(place, propCluster+":"+st.ID, "", time.Time{})
+			if places[place].fpPresence == nil {
+				places[place].fpPresence = map[bool]bool{}
+			}
+			places[place].fpPresence[st.Fingerprint != "none"] = true
+			if st.PBS == "pbs1" {
+				name := "pbs1:" + st.Datastore
+				if st.Namespace != "" {
+					name += "/" + st.Namespace
+				}
+				add(place, name, "", time.Time{})
+			}
+			if len(places[place].groups) > 0 {
+				continue // the same namespace through a second storage
+			}
+			ns := m.PBSServer(st.PBS).Datastore(st.Datastore).FindNamespace(st.Namespace)
+			for _, g := range ns.Groups {
+				for _, s := range g.Snapshots {
+					if !s.InProgress {
+						add(place, "", g.Type+"/"+g.ID, s.Time)
+					}
+				}
+			}
+		case st.IsShared():
+			place := "shared\x00" + st.ID
+			add(place, propCluster+":"+st.ID, "", time.Time{})
+			for _, f := range st.Files {
+				if !f.InProgress {
+					add(place, "", dedupType(f.Type)+"/"+strconv.Itoa(f.VMID), f.Time)
+				}
+			}
+		default:
+			for _, n := range c.Nodes {
+				if !st.OnNode(n.Name) {
+					continue
+				}
+				place := "local\x00" + n.Name + "\x00" + st.ID
+				add(place, propCluster+"/"+n.Name+":"+st.ID, "", time.Time{})
+				for _, f := range st.Files {
+					if !f.InProgress && f.Node == n.Name {
+						add(place, "", dedupType(f.Type)+"/"+strconv.Itoa(f.VMID), f.Time)
+					}
+				}
+			}
+		}
+	}
+	return places, guests
+}
+
+func propFloat(ts int64) string { return strconv.FormatFloat(float64(ts), 'g', -1, 64) }
+
+func TestPropertyEndToEnd(t *testing.T) {
+	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks, splits int
+	for seed := uint64(1); seed <= propSeeds; seed++ {
+		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			est := genEstate(seed)
+			places, guests := propTruth(est.model)
+			e := startEnv(t, envSpec{
+				model: func(time.Time) *proxmoxtest.Model { return est.model },
+				opts:  Options{Logger: quietLogger()},
+				tweak: func(e *env, cfg *config.Config) {
+					cfg.PBS = slices.DeleteFunc(cfg.PBS, func(tc config.Target) bool { return slices.Contains(est.unconfigured, tc.Name) })
+				},
+			})
+			for _, f := range est.faults {
+				e.srv.SetFault(f)
+			}
+			x := parseExposition(e.mustScrape(10 * time.Second).body)
+			e.srv.ClearFaults()
+			faulty := len(est.faults) > 0
+			if faulty {
+				faults++
+				t.Logf("fault: %s", est.faultName)
+			}
+			estates++
+			var bad []string
+
+			// Per guest: present and equal to the truth, or (only under a
+			// fault) absent. Never a wrong number, never a 0 that hides an
+			// unknown.
+			for key, times := range guests {
+				typ, id, _ := strings.Cut(key, "/")
+				guestsChecked++
+				got, ok := x.get("proxmox_backup_guest_snapshots", "cluster", propCluster, "backup_type", typ, "backup_id", id)
+				if !ok {
+					guestsAbsent++
+					if est.unknown == propAllKnown {
+						bad = append(bad, fmt.Sprintf("guest %s: guest_snapshots absent, want %d", key, len(times)))
+					}
+					continue
+				}
+				if est.unknown == propAllUnknown {
+					bad = append(bad, fmt.Sprintf("guest %s: guest_snapshots = %s although a place its cluster reaches was not read (truth %d)", key, got, len(times)))
+				}
+				if want := strconv.Itoa(len(times)); got != want {
+					bad = append(bad, fmt.Sprintf("guest %s: guest_snapshots = %s, want %s", key, got, want))
+				}
+				var newest int64
+				for ts := range times {
+					newest = max(newest, ts)
+				}
+				last, ok := x.get("proxmox_backup_guest_last_timestamp_seconds", "cluster", propCluster, "backup_type", typ, "backup_id", id)
+				switch {
+				case newest == 0 && ok:
+					bad = append(bad, fmt.Sprintf("guest %s: guest_last_timestamp_seconds = %s, want absent", key, last))
+				case newest > 0 && !ok:
+					bad = append(bad, fmt.Sprintf("guest %s: guest_last_timestamp_seconds absent, want %s", key, propFloat(newest)))
+				case newest > 0 && last != propFloat(newest):
+					bad = append(bad, fmt.Sprintf("guest %s: guest_last_timestamp_seconds = %s, want %s", key, last, propFloat(newest)))
+				}
+			}
+
+			// Per group per repository: a place's groups exactly as in the
+			// model, under whichever name its route gives it; a place may be
+			// missing only under a fault.
+			exposed := map[string]map[string][2]string{} // repository -> "vm/100" -> count, last
+			for k, v := range x {
+				name, l := splitSeries(k)
+				if name != "proxmox_backup_snapshots" && name != "proxmox_backup_last_timestamp_seconds" {
+					continue
+				}
+				repo := l["repository"]
+				if exposed[repo] == nil {
+					exposed[repo] = map[string][2]string{}
+				}
+				g := exposed[repo][l["backup_type"]+"/"+l["backup_id"]]
+				if name == "proxmox_backup_snapshots" {
+					g[0] = v
+				} else {
+					g[1] = v
+				}
+				exposed[repo][l["backup_type"]+"/"+l["backup_id"]] = g
+			}
+			placeKeys := make([]string, 0, len(places))
+			for k := range places {
+				placeKeys = append(placeKeys, k)
+			}
+			sort.Strings(placeKeys)
+			for _, pk := range placeKeys {
+				p := places[pk]
+				var repos []string
+				for _, n := range p.names {
+					if exposed[n] != nil {
+						repos = append(repos, n)
+					}
+				}
+				if strings.HasPrefix(pk, "pbs\x00") && len(repos) > 0 && !strings.HasPrefix(repos[0], "pbs1:") {
+					fallbacks++
+				}
+				if len(repos) == 0 {
+					if len(p.groups) > 0 && !faulty {
+						bad = append(bad, fmt.Sprintf("place %q: no groups exported, want %d", p.names, len(p.groups)))
+					}
+					continue
+				}
+				if len(repos) > 1 {
+					if len(p.fpPresence) == 2 && !strings.HasPrefix(repos[0], "pbs1:") {
+						// Known limitation (reported): read through PVE, two
+						// storages of which one states the fingerprint and the
+						// other does not are not recognised as one place.
+						splits++
+						t.Logf("seed %d: one PBS namespace read through PVE as %d repositories %v (its storages disagree on stating a fingerprint)", seed, len(repos), repos)
+					} else {
+						bad = append(bad, fmt.Sprintf("place %q exported under several names: %v", p.names, repos))
+					}
+				}
+				for _, repo := range repos {
+					groupsChecked += checkPlaceGroups(p, repo, exposed[repo], &bad)
+				}
+			}
+			if len(bad) > 0 {
+				sort.Strings(bad)
+				t.Errorf("seed %d (fault: %q, %d nodes, storages %s): metrics differ from the model:\n%s",
+					seed, est.faultName, len(est.model.Clusters[0].Nodes), describeStorages(est.model), strings.Join(bad, "\n"))
+			}
+		})
+	}
+	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE, %d of them split in two repositories): %d guests checked (%d absent under faults), %d groups checked",
+		estates, faults, fallbacks, splits, guestsChecked, guestsAbsent, groupsChecked)
+}
+
+// describeStorages summarises the storages of an estate for a failure
+// message.
+func describeStorages(m *proxmoxtest.Model) string {
+	var out []string
+	for _, st := range m.Clusters[0].Storages {
+		d := st.ID + "(" + st.Type
+		if st.Type == "pbs" {
+			d += fmt.Sprintf(" %s:%s/%s fp=%q server=%q", st.PBS, st.Datastore, st.Namespace, st.Fingerprint, st.ServerName)
+		}
+		if len(st.Nodes) > 0 {
+			d += " nodes=" + strings.Join(st.Nodes, ",")
+		}
+		if st.Disabled {
+			d += " disabled"
+		}
+		out = append(out, d+")")
+	}
+	return strings.Join(out, " ")
+}
+
+// checkPlaceGroups compares the groups exported for one repository with
+// the place's groups in the model and returns how many it checked.
+func checkPlaceGroups(p *propPlace, repo string, exposed map[string][2]string, bad *[]string) int {
+	n := 0
+	for gk, g := range p.groups {
+		n++
+		got, ok := exposed[gk]
+		if !ok {
+			*bad = append(*bad, fmt.Sprintf("%s %s: absent, want %d snapshots", repo, gk, g.count))
+			continue
+		}
+		if want := [2]string{strconv.Itoa(g.count), propFloat(g.last)}; got != want {
+			*bad = append(*bad, fmt.Sprintf("%s %s: snapshots, last = %v, want %v", repo, gk, got, want))
+		}
+	}
+	for gk, got := range exposed {
+		if _, ok := p.groups[gk]; !ok && got[0] != "0" {
+			*bad = append(*bad, fmt.Sprintf("%s %s: unexpected group %v", repo, gk, got))
+		}
+	}
+	return n
+}
