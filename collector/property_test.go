@@ -36,9 +36,6 @@ const propCluster = "c1"
 type propPlace struct {
 	names  []string
 	groups map[string]propGroup // "vm/100" -> figures
-	// fpPresence records whether the pbs storages reaching the place
-	// state a fingerprint (Fingerprint "none" = not).
-	fpPresence map[bool]bool
 }
 
 type propGroup struct {
@@ -343,10 +340,6 @@ func propTruth(m *proxmoxtest.Model) (places map[string]*propPlace, guests map[s
 		case st.Type == "pbs":
 			place := "pbs\x00" + st.PBS + "\x00" + st.Datastore + "\x00" + st.Namespace
 			add(place, propCluster+":"+st.ID, "", time.Time{})
-			if places[place].fpPresence == nil {
-				places[place].fpPresence = map[bool]bool{}
-			}
-			places[place].fpPresence[st.Fingerprint != "none"] = true
 			if st.PBS == "pbs1" {
 				name := "pbs1:" + st.Datastore
 				if st.Namespace != "" {
@@ -394,7 +387,7 @@ func propTruth(m *proxmoxtest.Model) (places map[string]*propPlace, guests map[s
 func propFloat(ts int64) string { return strconv.FormatFloat(float64(ts), 'g', -1, 64) }
 
 func TestPropertyEndToEnd(t *testing.T) {
-	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks, splits int
+	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks int
 	for seed := uint64(1); seed <= propSeeds; seed++ {
 		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
 			est := genEstate(seed)
@@ -498,15 +491,7 @@ func TestPropertyEndToEnd(t *testing.T) {
 					continue
 				}
 				if len(repos) > 1 {
-					if len(p.fpPresence) == 2 && !strings.HasPrefix(repos[0], "pbs1:") {
-						// Known limitation (reported): read through PVE, two
-						// storages of which one states the fingerprint and the
-						// other does not are not recognised as one place.
-						splits++
-						t.Logf("seed %d: one PBS namespace read through PVE as %d repositories %v (its storages disagree on stating a fingerprint)", seed, len(repos), repos)
-					} else {
-						bad = append(bad, fmt.Sprintf("place %q exported under several names: %v", p.names, repos))
-					}
+					bad = append(bad, fmt.Sprintf("place %q exported under several names: %v", p.names, repos))
 				}
 				for _, repo := range repos {
 					groupsChecked += checkPlaceGroups(p, repo, exposed[repo], &bad)
@@ -519,8 +504,8 @@ func TestPropertyEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE, %d of them split in two repositories): %d guests checked (%d absent under faults), %d groups checked",
-		estates, faults, fallbacks, splits, guestsChecked, guestsAbsent, groupsChecked)
+	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE): %d guests checked (%d absent under faults), %d groups checked",
+		estates, faults, fallbacks, guestsChecked, guestsAbsent, groupsChecked)
 }
 
 // describeStorages summarises the storages of an estate for a failure

@@ -170,6 +170,11 @@ type planner struct {
 	// key (attribution).
 	storageClusters map[string]map[string]bool
 	warned          map[Warning]bool
+	// serverFP maps a PBS "host:port" to the one fingerprint pbs storages
+	// state for it ("" when they state none or disagree), so a storage
+	// that names the server without a fingerprint has the same identity as
+	// one that pins it.
+	serverFP map[string]string
 }
 
 func (pl *planner) warn(w Warning) {
@@ -199,6 +204,7 @@ func BuildPlan(e Estate) Plan {
 		warned:          map[Warning]bool{},
 	}
 	pl.preparePBS()
+	pl.learnServerFingerprints()
 	pl.planPBSNamespaces()
 	clusters := append([]Cluster(nil), e.Clusters...)
 	sort.SliceStable(clusters, func(a, b int) bool {
@@ -214,6 +220,42 @@ func BuildPlan(e Estate) Plan {
 	pl.attribute()
 	pl.finish()
 	return pl.plan
+}
+
+// learnServerFingerprints fills serverFP from every cluster's pbs storages.
+func (pl *planner) learnServerFingerprints() {
+	pl.serverFP = map[string]string{}
+	conflict := map[string]bool{}
+	for _, c := range pl.e.Clusters {
+		for _, s := range c.Storages {
+			if s.Type != "pbs" || s.Fingerprint == "" {
+				continue
+			}
+			fp, err := CanonicalFingerprint(s.Fingerprint)
+			if err != nil {
+				continue
+			}
+			server := storageServer(s)
+			if old, ok := pl.serverFP[server]; ok && old != fp {
+				conflict[server] = true
+			}
+			pl.serverFP[server] = fp
+		}
+	}
+	for server := range conflict {
+		pl.serverFP[server] = ""
+	}
+}
+
+// storageServer is a pbs storage's "host:port" (port 8007 when unset). The
+// server field holds a name or an address (IPv6 without brackets), never a
+// port.
+func storageServer(s proxmox.StorageConfig) string {
+	port := int(s.Port)
+	if port <= 0 {
+		port = DefaultPBSPort
+	}
+	return hostPort(s.Server, strconv.Itoa(port))
 }
 
 func (pl *planner) preparePBS() {
@@ -571,13 +613,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	cname := clusterName(c)
 	ns := NormalizeNamespace(s.Namespace)
 	m := pbsMatch{route: RoutePVEFallback, datastore: s.Datastore, namespace: ns}
-	port := int(s.Port)
-	if port <= 0 {
-		port = DefaultPBSPort
-	}
-	// The server field holds a name or an address (IPv6 without
-	// brackets), never a port.
-	server := hostPort(s.Server, strconv.Itoa(port))
+	server := storageServer(s)
 	storageFP := ""
 	if s.Fingerprint != "" {
 		fp, err := CanonicalFingerprint(s.Fingerprint)
@@ -588,10 +624,15 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		storageFP = fp
 	}
 	// The key of a read through PVE when no PBS matches: what the storage
-	// itself says about the server.
-	if storageFP != "" {
+	// itself says about the server, or what another storage naming the
+	// same server pins (one place, whether a storage states the
+	// fingerprint or not).
+	switch {
+	case storageFP != "":
 		m.key = pbsKey("fp:"+storageFP, s.Datastore, ns)
-	} else {
+	case pl.serverFP[server] != "":
+		m.key = pbsKey("fp:"+pl.serverFP[server], s.Datastore, ns)
+	default:
 		m.key = pbsKey("ep:"+server, s.Datastore, ns)
 	}
 	fallback := func(kind, reason string, p *pbsInfo) pbsMatch {

@@ -553,3 +553,35 @@ func TestBuildPlanIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Two storages on one unconfigured PBS, one pinning its fingerprint and one
+// naming only the server, are one place read through PVE once (found by
+// the collector's end-to-end property test, seed 10).
+func TestBuildPlanFallbackStoragesWithAndWithoutFingerprintAreOnePlace(t *testing.T) {
+	const fp = "94:fd:ac:e7:d5:36:0e:11:5b:23:05:40:d2:a4:e1:8a:c1:52:41:01:07:28:c0:4d:c5:ee:df:7f:7c:03:ab:41"
+	e := Estate{Clusters: []Cluster{{
+		Target: "c1", Name: "c1", Up: true, Nodes: nodes("n1", "n2"),
+		Storages: []proxmox.StorageConfig{
+			pbsStorage("pbs", "10.0.0.5", "store1", "lab", fp),
+			pbsStorage("nfs-pbs", "10.0.0.5", "store1", "lab", ""),
+		},
+	}}}
+	p := BuildPlan(e)
+	a, b := findStorage(t, p, "c1", "pbs"), findStorage(t, p, "c1", "nfs-pbs")
+	if a.Route != RoutePVEFallback || b.Route != RoutePVEFallback {
+		t.Fatalf("routes %s, %s; want both %s", a.Route, b.Route, RoutePVEFallback)
+	}
+	if a.Repository != b.Repository {
+		t.Errorf("one place under two repositories: %q and %q", a.Repository, b.Repository)
+	}
+	if len(p.PVEListings) != 1 {
+		t.Errorf("%d PVE listings, want 1: %+v", len(p.PVEListings), p.PVEListings)
+	}
+	// A server pinned with two different fingerprints is not guessed at.
+	e.Clusters[0].Storages = append(e.Clusters[0].Storages,
+		pbsStorage("other", "10.0.0.5", "store1", "lab", strings.ReplaceAll(fp, "94:fd", "00:00")))
+	p = BuildPlan(e)
+	if a, b := findStorage(t, p, "c1", "pbs"), findStorage(t, p, "c1", "nfs-pbs"); a.Repository == b.Repository {
+		t.Errorf("conflicting pins: the unpinned storage was merged into %q", a.Repository)
+	}
+}
