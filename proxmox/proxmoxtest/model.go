@@ -433,42 +433,22 @@ func (st *Storage) OnNode(node string) bool {
 
 // Storage returns the storage with the given id, or nil.
 func (c *Cluster) Storage(id string) *Storage {
-	for _, st := range c.Storages {
-		if st.ID == id {
-			return st
-		}
-	}
-	return nil
+	return find(c.Storages, func(st *Storage) bool { return st.ID == id })
 }
 
 // Guest returns the guest with the given VMID, or nil.
 func (c *Cluster) Guest(vmid int) *Guest {
-	for _, g := range c.Guests {
-		if g.VMID == vmid {
-			return g
-		}
-	}
-	return nil
+	return find(c.Guests, func(g *Guest) bool { return g.VMID == vmid })
 }
 
 // Node returns the node with the given name, or nil.
 func (c *Cluster) Node(name string) *Node {
-	for _, n := range c.Nodes {
-		if n.Name == name {
-			return n
-		}
-	}
-	return nil
+	return find(c.Nodes, func(n *Node) bool { return n.Name == name })
 }
 
 // Job returns the backup job with the given id, or nil.
 func (c *Cluster) Job(id string) *BackupJob {
-	for _, j := range c.Jobs {
-		if j.ID == id {
-			return j
-		}
-	}
-	return nil
+	return find(c.Jobs, func(j *BackupJob) bool { return j.ID == id })
 }
 
 // RemoveGuest deletes a guest from the inventory (its backups stay, as on a
@@ -485,32 +465,17 @@ func (c *Cluster) RemoveGuest(vmid int) {
 
 // Cluster returns the cluster with the given name, or nil.
 func (m *Model) Cluster(name string) *Cluster {
-	for _, c := range m.Clusters {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
+	return find(m.Clusters, func(c *Cluster) bool { return c.Name == name })
 }
 
 // PBSServer returns the PBS with the given name, or nil.
 func (m *Model) PBSServer(name string) *PBSServer {
-	for _, p := range m.PBS {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
+	return find(m.PBS, func(p *PBSServer) bool { return p.Name == name })
 }
 
 // Datastore returns the datastore with the given name, or nil.
 func (p *PBSServer) Datastore(name string) *Datastore {
-	for _, d := range p.Datastores {
-		if d.Name == name {
-			return d
-		}
-	}
-	return nil
+	return find(p.Datastores, func(d *Datastore) bool { return d.Name == name })
 }
 
 // Namespace returns the namespace with the given path, creating it (and
@@ -600,4 +565,14 @@ func lastSlash(s string) int {
 		}
 	}
 	return -1
+}
+
+// find returns the first element that matches, or nil.
+func find[T any](xs []*T, match func(*T) bool) *T {
+	for _, x := range xs {
+		if match(x) {
+			return x
+		}
+	}
+	return nil
 }
