@@ -295,7 +295,7 @@ func (c *Collector) timedOutResult(start time.Time) *scrapeResult {
 	for _, t := range set.targets {
 		r := &targetRun{name: t.label(), kind: t.kind, tgt: t}
 		r.failures = []Failure{{Target: t.label(), Kind: t.kind, Endpoint: "scrape", Part: "target", Reason: "timeout",
-			Message: "no answer before the scrape deadline (waiting for a concurrent scrape)", Hint: hintFor(t.kind, "timeout", "", nil, "")}}
+			Message: "no answer before the scrape deadline (waiting for a concurrent scrape)", Hint: hintFor("timeout", nil, "")}}
 		res.runs = append(res.runs, r)
 	}
 	c.stateMu.Lock()

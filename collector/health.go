@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,7 +115,7 @@ func (t *targetRun) fail(endpoint, part string, err error, fingerprint string) F
 		Part:     part,
 		Reason:   reason,
 		Message:  errorMessage(err),
-		Hint:     hintFor(t.kind, reason, endpoint, err, fingerprint),
+		Hint:     hintFor(reason, err, fingerprint),
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -204,52 +203,24 @@ func errorMessage(err error) string {
 	return err.Error()
 }
 
-// hintFor tells the user what to do about a failure, in the words an admin
-// looks for: which privilege, which format, which fingerprint.
-func hintFor(kind, reason, endpoint string, err error, fingerprint string) string {
-	var pe *proxmox.Error
-	status := 0
-	if errors.As(err, &pe) {
-		status = pe.Status
-	}
-	switch reason {
-	case "auth":
-		if kind == "pbs" {
-			return "PBS rejected the token: token_id must be user@realm!tokenname (e.g. exporter@pbs!monitoring) and token_secret its UUID secret; check that the token exists and has not expired"
-		}
-		return "PVE rejected the token: token_id must be user@realm!tokenname (e.g. exporter@pve!monitoring) and token_secret its UUID secret; check that the token exists and has not expired"
-	case "permission":
-		return permissionHint(kind, endpoint)
-	case "tls":
-		if fingerprint != "" {
-			return fmt.Sprintf("TLS verification failed; the server presented a certificate with SHA-256 fingerprint %s: pin it with tls.fingerprint if that is your server, or set tls.ca_file", fingerprint)
-		}
-		return "TLS verification failed: pin the server's certificate with tls.fingerprint (openssl x509 -noout -fingerprint -sha256) or set tls.ca_file"
-	case "timeout":
+// hintFor tells the user what to do about a failure. A client error
+// carries its own hint: proxmox.Hint knows the API (the privilege an
+// endpoint needs, the fingerprint a server presented). The collector adds
+// only what the client cannot know: the scrape deadline, and the
+// fingerprint it saw when the handshake failed before a certificate check.
+func hintFor(reason string, err error, fingerprint string) string {
+	var certErr *proxmox.CertificateError
+	switch {
+	case reason == "timeout":
 		return "no answer before the scrape deadline: raise scrape_timeout in Prometheus, check the source's load, or switch off expensive collector groups"
-	case "unreachable":
-		if status >= 595 && status <= 599 {
-			return "PVE could not reach the cluster node that serves this call (HTTP 59x): the node is probably down or offline"
-		}
-		if status == 502 || status == 503 {
-			// The host answered: no point checking URLs and firewalls.
-			return "the API answered " + strconv.Itoa(status) + ": the API daemon (pveproxy, proxmox-backup-proxy) or a reverse proxy in front of it is not serving right now; check that service on the host"
-		}
-		if kind == "pbs" {
-			return "cannot connect: check the URL and port (PBS listens on 8007), DNS and firewalls"
-		}
-		return "cannot connect: check the URLs and port (PVE listens on 8006), DNS and firewalls; list several cluster nodes in urls for failover"
-	case "not_found":
-		return "the object no longer exists (deleted between two calls) or the API path is not supported by this version"
-	case "bad_response":
-		if status >= 500 {
-			return "the server reported an internal error; its message says why (datastore unmounted, storage offline, ...)"
-		}
-		return "the answer could not be read (malformed, truncated or too large); check a proxy in between and the server's logs"
+	case reason == "tls" && fingerprint != "" && !errors.As(err, &certErr):
+		return fmt.Sprintf("TLS verification failed; the server presented a certificate with SHA-256 fingerprint %s: pin it with tls.fingerprint if that is your server, or set tls.ca_file", fingerprint)
 	}
-	return ""
+	return proxmox.Hint(err)
 }
 
+// permissionHint is the hint of a listing that looks hidden by missing
+// privileges: every request succeeded, so there is no client error to ask.
 func permissionHint(kind, endpoint string) string {
 	if kind == "pbs" {
 		switch {

@@ -350,10 +350,10 @@ func Hint(err error) string {
 		return "the request did not finish in time: raise the scrape timeout or check the target's load (large listings are slow)"
 	case ClassUnreachable:
 		if e.Status >= 595 && e.Status <= 599 {
-			return "PVE could not reach the node this call is proxied to (node down or cluster network problem); other nodes keep working"
+			return "PVE could not reach the node this call is proxied to (HTTP 59x: node down or cluster network problem); other nodes keep working"
 		}
 		if e.Status == 502 || e.Status == 503 {
-			return "the API is not serving right now (proxy or daemon unavailable); check pveproxy/proxmox-backup-proxy on the host"
+			return fmt.Sprintf("the API answered %d: it is not serving right now (proxy or daemon unavailable); check pveproxy/proxmox-backup-proxy on the host", e.Status)
 		}
 		if e.Kind == "pbs" {
 			return "cannot connect: check the URL and port (PBS listens on 8007), DNS and firewalls"
