@@ -230,10 +230,17 @@ func checkToken(kind, id, secret string) error {
 		return fmt.Errorf("token_id is empty (want USER@REALM!TOKENID, e.g. %s)", example)
 	}
 	if !tokenIDPattern.MatchString(id) {
-		if strings.ContainsAny(id, "=:") || (secret != "" && strings.Contains(id, secret)) {
+		if strings.ContainsAny(id, "=:") {
 			return fmt.Errorf("token_id is not of the form USER@REALM!TOKENID (e.g. %s); it contains '=' or ':', put the secret into token_secret, not token_id", example)
 		}
-		return fmt.Errorf("token_id %q is not of the form USER@REALM!TOKENID (e.g. %s)", shorten(id, 64), example)
+		// The check is on the text printed, not on id: quoting can make
+		// the secret appear ("\x00" followed by "b9d6…" prints as
+		// "\x00b9d6…", which contains a secret "0b9d6…").
+		shown := strconv.Quote(shorten(id, 64))
+		if secret != "" && strings.Contains(shown, secret) {
+			return fmt.Errorf("token_id is not of the form USER@REALM!TOKENID (e.g. %s), and it resembles token_secret, so it is not shown", example)
+		}
+		return fmt.Errorf("token_id %s is not of the form USER@REALM!TOKENID (e.g. %s)", shown, example)
 	}
 	if secret == "" {
 		return errors.New("token_secret is empty")

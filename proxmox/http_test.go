@@ -301,6 +301,10 @@ func TestNewClientValidation(t *testing.T) {
 			mutate: func(tg *Target) { tg.TokenID = "exporter@pve!backup=" + testSecret }, want: "put the secret into token_secret"},
 		{name: "PBS id:secret pasted into token_id", kind: "pbs",
 			mutate: func(tg *Target) { tg.TokenID = "exporter@pbs!backup:" + testSecret }, want: "put the secret into token_secret"},
+		{name: "secret pasted alone into token_id", kind: "pve",
+			mutate: func(tg *Target) { tg.TokenID = testSecret }, want: "resembles token_secret, so it is not shown"},
+		{name: "secret appears only once the id is quoted", kind: "pbs", // found by FuzzCheckToken
+			mutate: func(tg *Target) { tg.TokenID, tg.TokenSecret = "\x00b9d6c1e", "0b9d6c1e" }, want: "resembles token_secret"},
 		{name: "empty secret", kind: "pve", mutate: func(tg *Target) { tg.TokenSecret = "" }, want: "token_secret is empty"},
 		{name: "secret with newline", kind: "pbs", mutate: func(tg *Target) { tg.TokenSecret = testSecret + "\n" }, want: "trailing newline"},
 		{name: "no URL", kind: "pve", mutate: func(tg *Target) { tg.URLs = nil }, want: "no URL"},
