@@ -4,9 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 )
 
@@ -57,23 +54,25 @@ func cmpLabels(pairs ...string) int {
 // emitGuests exports the per-guest alerting view. Unknown is never zero:
 // counts and times of a guest dedup could not fully read are left out, as
 // are job and task series whose sources failed.
-func emitGuests(ch chan<- prometheus.Metric, b *seriesBuilder, res *scrapeResult, tasks bool) {
+func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 	byCluster := map[string]*clusterData{}
 	for _, cd := range res.clusters {
 		byCluster[cd.name] = cd
 	}
 	var taskKey []byte
+	d := &descs
+	e.reserve(len(res.merged.Guests), d.guestInfo, d.guestSnapshots, d.guestLastTimestamp, d.guestLastCopies,
+		d.guestInJob, d.guestExpectedInterval, d.guestLastTaskTime, d.guestLastTaskSuccess)
 	for _, i := range guestOrder(res.merged.Guests) {
 		g := &res.merged.Guests[i]
-		id, typ, cluster := b.pair(&lBackupID, g.BackupID), b.shared(&lBackupType, g.BackupType), b.shared(&lCluster, g.Cluster)
-		l := b.labels(id, typ, cluster)
-		b.gauge(ch, descs.guestInfo, 1, b.labels(id, typ, cluster, b.pair(&lName, g.Name), b.shared(&lNode, g.Node),
-			b.pair(&lTags, strings.Join(g.Tags, ";")), b.shared(&lTemplate, boolString(g.Template))))
+		l := e.set(g.Cluster, g.BackupType, g.BackupID)
+		e.values(descs.guestInfo, 1, g.Cluster, g.BackupType, g.BackupID, g.Name, g.Node,
+			boolString(g.Template), strings.Join(g.Tags, ";"))
 		if g.Known {
-			b.gauge(ch, descs.guestSnapshots, float64(g.Snapshots), l)
+			e.gauge(descs.guestSnapshots, float64(g.Snapshots), l)
 			if g.Last > 0 {
-				b.gauge(ch, descs.guestLastTimestamp, float64(g.Last), l)
-				b.gauge(ch, descs.guestLastCopies, float64(g.LastCopies), l)
+				e.gauge(descs.guestLastTimestamp, float64(g.Last), l)
+				e.gauge(descs.guestLastCopies, float64(g.LastCopies), l)
 			}
 		}
 		cd := byCluster[g.Cluster]
@@ -81,50 +80,49 @@ func emitGuests(ch chan<- prometheus.Metric, b *seriesBuilder, res *scrapeResult
 			continue
 		}
 		if cd.jobsOK {
-			b.gauge(ch, descs.guestInJob, boolFloat(g.InJob), l)
+			e.gauge(descs.guestInJob, boolFloat(g.InJob), l)
 			if g.InJob && g.ExpectedIntervalSeconds > 0 {
-				b.gauge(ch, descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l)
+				e.gauge(descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l)
 			}
 		}
 		if tasks && cd.tasksRead && !cd.tasksUnknown[g.Node] {
 			taskKey = append(append(append(taskKey[:0], g.BackupType...), '/'), g.BackupID...)
 			if t, ok := cd.tasks[string(taskKey)]; ok {
-				b.gauge(ch, descs.guestLastTaskTime, float64(t.End), l)
-				b.gauge(ch, descs.guestLastTaskSuccess, boolFloat(t.Success), l)
+				e.gauge(descs.guestLastTaskTime, float64(t.End), l)
+				e.gauge(descs.guestLastTaskSuccess, boolFloat(t.Success), l)
 			}
 		}
 	}
 }
 
 // emitGroups exports the per-group detail view of every repository.
-func emitGroups(ch chan<- prometheus.Metric, b *seriesBuilder, res *scrapeResult) {
-	states := make([]*dto.LabelPair, len(verificationStates))
-	for i, s := range verificationStates {
-		states[i] = b.shared(&lState, s)
-	}
+func emitGroups(e *emitter, res *scrapeResult) {
+	d := &descs
+	n := len(res.merged.Groups)
+	e.reserve(n, d.groupSnapshots, d.groupLastTimestamp, d.groupFirstTimestamp, d.groupLastSize,
+		d.groupVerifyFailed, d.groupProtected, d.groupInProgress)
+	e.reserve(n*len(verificationStates), d.groupLastVerify)
 	for _, i := range groupOrder(res.merged.Groups) {
 		g := &res.merged.Groups[i]
-		id, typ, cluster, repo := b.pair(&lBackupID, g.BackupID), b.shared(&lBackupType, g.BackupType),
-			b.shared(&lCluster, g.Cluster), b.shared(&lRepository, g.Repository)
-		l := b.labels(id, typ, cluster, repo)
-		b.gauge(ch, descs.groupSnapshots, float64(g.Snapshots), l)
+		l := e.set(g.Repository, g.Cluster, g.BackupType, g.BackupID)
+		e.gauge(descs.groupSnapshots, float64(g.Snapshots), l)
 		if g.Snapshots > 0 {
-			b.gauge(ch, descs.groupLastTimestamp, float64(g.Last), l)
-			b.gauge(ch, descs.groupFirstTimestamp, float64(g.First), l)
-			b.gauge(ch, descs.groupLastSize, float64(g.LastSize), l)
+			e.gauge(descs.groupLastTimestamp, float64(g.Last), l)
+			e.gauge(descs.groupFirstTimestamp, float64(g.First), l)
+			e.gauge(descs.groupLastSize, float64(g.LastSize), l)
 		}
 		state := g.LastVerification
 		if state == "" {
 			state = dedup.VerificationNone
 		}
-		for i, s := range verificationStates {
-			b.gauge(ch, descs.groupLastVerify, boolFloat(s == state), b.labels(id, typ, cluster, repo, states[i]))
+		for _, s := range verificationStates {
+			e.values(descs.groupLastVerify, boolFloat(s == state), g.Repository, g.Cluster, g.BackupType, g.BackupID, s)
 		}
-		b.gauge(ch, descs.groupVerifyFailed, float64(g.VerifyFailed), l)
-		b.gauge(ch, descs.groupProtected, float64(g.Protected), l)
-		b.gauge(ch, descs.groupInProgress, boolFloat(g.InProgress), l)
+		e.gauge(descs.groupVerifyFailed, float64(g.VerifyFailed), l)
+		e.gauge(descs.groupProtected, float64(g.Protected), l)
+		e.gauge(descs.groupInProgress, boolFloat(g.InProgress), l)
 		if g.Orphan {
-			b.gauge(ch, descs.groupOrphaned, 1, l)
+			e.gauge(descs.groupOrphaned, 1, l)
 		}
 	}
 }

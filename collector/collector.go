@@ -238,8 +238,8 @@ func (c *Collector) enabled(group string) bool {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs() {
-		ch <- d
+	for _, f := range allFamilies {
+		ch <- f.desc
 	}
 }
 
@@ -267,6 +267,11 @@ func (b boundCollector) Describe(ch chan<- *prometheus.Desc) { b.c.Describe(ch) 
 func (b boundCollector) Collect(ch chan<- prometheus.Metric) { b.c.collect(b.ctx, ch) }
 
 func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
+	c.emit(collectingEmitter(ch), c.result(ctx))
+}
+
+// result is the scrape's result: a fetch, coalesced with any in flight.
+func (c *Collector) result(ctx context.Context) *scrapeResult {
 	start := time.Now()
 	res, _, ok := c.flights.do(ctx, c.fetch)
 	if !ok {
@@ -274,7 +279,7 @@ func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
 		// running: answer with every target down rather than not at all.
 		res = c.timedOutResult(start)
 	}
-	c.emit(ch, res)
+	return res
 }
 
 // scrapeOnce runs a fetch coalesced with any in flight, for --check and

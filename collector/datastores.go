@@ -3,15 +3,13 @@ package collector
 import (
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 )
 
 // emitDatastores exports PBS datastore capacity, health and job state.
 // One bad datastore never hides the others; a PBS that is down exports
 // none of this (its target_up says why).
-func emitDatastores(ch chan<- prometheus.Metric, res *scrapeResult, now time.Time) {
+func emitDatastores(e *emitter, res *scrapeResult, now time.Time) {
 	for _, pd := range res.pbs {
 		if !pd.up {
 			continue
@@ -19,22 +17,22 @@ func emitDatastores(ch chan<- prometheus.Metric, res *scrapeResult, now time.Tim
 		name := pd.t.name
 		for _, ds := range pd.datastores {
 			_, down := pd.dsDown[ds.Store]
-			gauge(ch, descs.datastoreUp, boolFloat(!down), name, ds.Store)
+			e.values(descs.datastoreUp, boolFloat(!down), name, ds.Store)
 			u, ok := pd.usage[ds.Store]
 			if !ok || u.Total == nil {
 				continue
 			}
-			gauge(ch, descs.datastoreSize, float64(*u.Total), name, ds.Store)
+			e.values(descs.datastoreSize, float64(*u.Total), name, ds.Store)
 			if u.Used != nil {
-				gauge(ch, descs.datastoreUsed, float64(*u.Used), name, ds.Store)
+				e.values(descs.datastoreUsed, float64(*u.Used), name, ds.Store)
 			}
 			if u.Avail != nil {
-				gauge(ch, descs.datastoreAvailable, float64(*u.Avail), name, ds.Store)
+				e.values(descs.datastoreAvailable, float64(*u.Avail), name, ds.Store)
 			}
 			// PBS says 0 for flat usage and a past date for shrinking
 			// usage: neither is a date the datastore will be full.
 			if u.EstimatedFullDate != nil && int64(*u.EstimatedFullDate) > now.Unix() {
-				gauge(ch, descs.datastoreFull, float64(*u.EstimatedFullDate), name, ds.Store)
+				e.values(descs.datastoreFull, float64(*u.EstimatedFullDate), name, ds.Store)
 			}
 		}
 		seen := map[[3]string]bool{}
@@ -46,13 +44,13 @@ func emitDatastores(ch chan<- prometheus.Metric, res *scrapeResult, now time.Tim
 			seen[k] = true
 			l := []string{name, j.Datastore, j.Type, j.ID}
 			if j.LastEnd > 0 {
-				gauge(ch, descs.pbsJobLastRun, float64(j.LastEnd), l...)
+				e.values(descs.pbsJobLastRun, float64(j.LastEnd), l...)
 				if j.LastState != "" {
-					gauge(ch, descs.pbsJobLastSuccess, boolFloat(dedup.TaskSucceeded(j.LastState)), l...)
+					e.values(descs.pbsJobLastSuccess, boolFloat(dedup.TaskSucceeded(j.LastState)), l...)
 				}
 			}
 			if j.NextRun > 0 {
-				gauge(ch, descs.pbsJobNextRun, float64(j.NextRun), l...)
+				e.values(descs.pbsJobNextRun, float64(j.NextRun), l...)
 			}
 		}
 	}

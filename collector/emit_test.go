@@ -20,7 +20,9 @@ type resultCollector struct {
 }
 
 func (r resultCollector) Describe(ch chan<- *prometheus.Desc) { r.c.Describe(ch) }
-func (r resultCollector) Collect(ch chan<- prometheus.Metric) { r.c.emit(ch, r.res) }
+func (r resultCollector) Collect(ch chan<- prometheus.Metric) {
+	r.c.emit(collectingEmitter(ch), r.res)
+}
 
 func ip(v int64) *proxmox.Int { i := proxmox.Int(v); return &i }
 

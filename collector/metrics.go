@@ -1,6 +1,11 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // namespace is the prefix of every metric the exporter exports
 // (METRICS.md). Build info uses it too: proxmox_backup_exporter_build_info.
@@ -17,64 +22,99 @@ var (
 	pveStorageLabels = []string{"cluster", "storage", "node"}
 )
 
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
+// family is one metric family of the collector: its client_golang
+// descriptor, for Describe and Collect, and what the direct text exposition
+// (exposition.go) needs to write it without client_golang.
+type family struct {
+	desc      *prometheus.Desc
+	name      string
+	help      string
+	valueType prometheus.ValueType
+	// labels are the variable label names in the order values are given.
+	labels []string
+	// sorted are the label names sorted, the order client_golang writes
+	// them in, and order[i] is the index in labels of sorted[i].
+	sorted []string
+	order  []int
+	// index is the family's position in allFamilies.
+	index int
 }
 
-// descs holds every descriptor of the collector. One global set: descriptors
-// are immutable and identical for every Collector.
+func newFamily(valueType prometheus.ValueType, name, help string, labels ...string) *family {
+	fq := prometheus.BuildFQName(namespace, "", name)
+	f := &family{
+		desc: prometheus.NewDesc(fq, help, labels, nil),
+		name: fq, help: help, valueType: valueType, labels: labels,
+		order: make([]int, len(labels)),
+	}
+	for i := range f.order {
+		f.order[i] = i
+	}
+	slices.SortFunc(f.order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	for _, i := range f.order {
+		f.sorted = append(f.sorted, labels[i])
+	}
+	return f
+}
+
+func newDesc(name, help string, labels ...string) *family {
+	return newFamily(prometheus.GaugeValue, name, help, labels...)
+}
+
+// descs holds every family of the collector. One global set: families are
+// immutable and identical for every Collector.
 var descs = struct {
 	// Per guest.
-	guestInfo             *prometheus.Desc
-	guestSnapshots        *prometheus.Desc
-	guestLastCopies       *prometheus.Desc
-	guestLastTimestamp    *prometheus.Desc
-	guestInJob            *prometheus.Desc
-	guestExpectedInterval *prometheus.Desc
-	guestLastTaskTime     *prometheus.Desc
-	guestLastTaskSuccess  *prometheus.Desc
+	guestInfo             *family
+	guestSnapshots        *family
+	guestLastCopies       *family
+	guestLastTimestamp    *family
+	guestInJob            *family
+	guestExpectedInterval *family
+	guestLastTaskTime     *family
+	guestLastTaskSuccess  *family
 
 	// Per backup group per repository.
-	groupSnapshots      *prometheus.Desc
-	groupLastTimestamp  *prometheus.Desc
-	groupFirstTimestamp *prometheus.Desc
-	groupLastSize       *prometheus.Desc
-	groupLastVerify     *prometheus.Desc
-	groupVerifyFailed   *prometheus.Desc
-	groupProtected      *prometheus.Desc
-	groupInProgress     *prometheus.Desc
-	groupOrphaned       *prometheus.Desc
+	groupSnapshots      *family
+	groupLastTimestamp  *family
+	groupFirstTimestamp *family
+	groupLastSize       *family
+	groupLastVerify     *family
+	groupVerifyFailed   *family
+	groupProtected      *family
+	groupInProgress     *family
+	groupOrphaned       *family
 
 	// Repositories, routing, deduplication.
-	repositoryInfo *prometheus.Desc
-	repositoryUp   *prometheus.Desc
-	storageRoute   *prometheus.Desc
-	duplicates     *prometheus.Desc
+	repositoryInfo *family
+	repositoryUp   *family
+	storageRoute   *family
+	duplicates     *family
 
 	// PBS datastores and jobs.
-	datastoreSize      *prometheus.Desc
-	datastoreUsed      *prometheus.Desc
-	datastoreAvailable *prometheus.Desc
-	datastoreFull      *prometheus.Desc
-	datastoreUp        *prometheus.Desc
-	pbsJobLastRun      *prometheus.Desc
-	pbsJobLastSuccess  *prometheus.Desc
-	pbsJobNextRun      *prometheus.Desc
+	datastoreSize      *family
+	datastoreUsed      *family
+	datastoreAvailable *family
+	datastoreFull      *family
+	datastoreUp        *family
+	pbsJobLastRun      *family
+	pbsJobLastSuccess  *family
+	pbsJobNextRun      *family
 
 	// PVE backup storages and jobs.
-	storageSize      *prometheus.Desc
-	storageUsed      *prometheus.Desc
-	storageAvailable *prometheus.Desc
-	jobEnabled       *prometheus.Desc
+	storageSize      *family
+	storageUsed      *family
+	storageAvailable *family
+	jobEnabled       *family
 
 	// Exporter and sources.
-	targetUp          *prometheus.Desc
-	targetDuration    *prometheus.Desc
-	targetRequests    *prometheus.Desc
-	targetErrors      *prometheus.Desc
-	targetInfo        *prometheus.Desc
-	targetLastSuccess *prometheus.Desc
-	scrapeDuration    *prometheus.Desc
+	targetUp          *family
+	targetDuration    *family
+	targetRequests    *family
+	targetErrors      *family
+	targetInfo        *family
+	targetLastSuccess *family
+	scrapeDuration    *family
 }{
 	guestInfo: newDesc("guest_info",
 		"Every guest in the PVE inventory (value 1); template is 0/1, tags are sorted and ;-joined.",
@@ -177,7 +217,7 @@ var descs = struct {
 		"Wall time spent on the target in this scrape.", targetLabels...),
 	targetRequests: newDesc("target_api_requests",
 		"API requests issued to the target in this scrape.", targetLabels...),
-	targetErrors: newDesc("target_errors_total",
+	targetErrors: newFamily(prometheus.CounterValue, "target_errors_total",
 		"Failed requests to the target since the exporter started, by reason.",
 		"target", "kind", "reason"),
 	targetInfo: newDesc("target_info",
@@ -190,10 +230,11 @@ var descs = struct {
 		"Wall time of the whole collection."),
 }
 
-// allDescs lists every descriptor for Describe.
-func allDescs() []*prometheus.Desc {
+// allFamilies lists every family, sorted by name (the order of the
+// exposition); family.index is the position here.
+var allFamilies = func() []*family {
 	d := descs
-	return []*prometheus.Desc{
+	fs := []*family{
 		d.guestInfo, d.guestSnapshots, d.guestLastCopies, d.guestLastTimestamp, d.guestInJob,
 		d.guestExpectedInterval, d.guestLastTaskTime, d.guestLastTaskSuccess,
 		d.groupSnapshots, d.groupLastTimestamp, d.groupFirstTimestamp, d.groupLastSize,
@@ -205,4 +246,9 @@ func allDescs() []*prometheus.Desc {
 		d.targetUp, d.targetDuration, d.targetRequests, d.targetErrors, d.targetInfo,
 		d.targetLastSuccess, d.scrapeDuration,
 	}
-}
+	slices.SortFunc(fs, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	for i, f := range fs {
+		f.index = i
+	}
+	return fs
+}()

@@ -2,8 +2,6 @@ package collector
 
 import (
 	"sort"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // duplicateReasons are always exported, 0 when nothing was suppressed, so
@@ -12,15 +10,15 @@ var duplicateReasons = []string{"pbs_via_pve", "shared_storage", "same_repositor
 
 // emitRouting exports the routing plan: repositories, their health, the
 // route of every PVE storage and the duplicates suppressed.
-func emitRouting(ch chan<- prometheus.Metric, res *scrapeResult) {
+func emitRouting(e *emitter, res *scrapeResult) {
 	seen := map[string]bool{}
 	for _, r := range res.plan.Repositories {
 		if seen[r.Name] {
 			continue
 		}
 		seen[r.Name] = true
-		gauge(ch, descs.repositoryInfo, 1, r.Name, r.Kind, r.Target, r.Datastore, r.Namespace, r.Cluster, r.Storage, r.Node)
-		gauge(ch, descs.repositoryUp, boolFloat(res.merged.RepositoryUp[r.Name]), r.Name)
+		e.values(descs.repositoryInfo, 1, r.Name, r.Kind, r.Target, r.Datastore, r.Namespace, r.Cluster, r.Storage, r.Node)
+		e.values(descs.repositoryUp, boolFloat(res.merged.RepositoryUp[r.Name]), r.Name)
 	}
 	routes := map[[3]string]bool{}
 	for _, s := range res.plan.Storages {
@@ -34,7 +32,7 @@ func emitRouting(ch chan<- prometheus.Metric, res *scrapeResult) {
 				continue
 			}
 			routes[k] = true
-			gauge(ch, descs.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo)
+			e.values(descs.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo)
 		}
 	}
 	reasons := append([]string(nil), duplicateReasons...)
@@ -45,7 +43,7 @@ func emitRouting(ch chan<- prometheus.Metric, res *scrapeResult) {
 	}
 	sort.Strings(reasons)
 	for _, r := range reasons {
-		gauge(ch, descs.duplicates, float64(res.merged.Duplicates[r]), r)
+		e.values(descs.duplicates, float64(res.merged.Duplicates[r]), r)
 	}
 }
 

@@ -2,15 +2,13 @@ package collector
 
 import (
 	"sort"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // emitStorages exports the capacity of PVE storages with backup content and
 // the state of vzdump jobs. A shared storage is the same on every node, so
 // it is exported once with node="" (summing per-node rows over-counts,
 // REFERENCE.md §5); a node-local storage once per node.
-func emitStorages(ch chan<- prometheus.Metric, res *scrapeResult) {
+func emitStorages(e *emitter, res *scrapeResult) {
 	for _, cd := range res.clusters {
 		nodes := make([]string, 0, len(cd.nodeStorages))
 		for n := range cd.nodeStorages {
@@ -31,9 +29,9 @@ func emitStorages(ch chan<- prometheus.Metric, res *scrapeResult) {
 					shared[s.Storage] = true
 					n = ""
 				}
-				gauge(ch, descs.storageSize, float64(s.Total), cd.name, s.Storage, n)
-				gauge(ch, descs.storageUsed, float64(s.Used), cd.name, s.Storage, n)
-				gauge(ch, descs.storageAvailable, float64(s.Avail), cd.name, s.Storage, n)
+				e.values(descs.storageSize, float64(s.Total), cd.name, s.Storage, n)
+				e.values(descs.storageUsed, float64(s.Used), cd.name, s.Storage, n)
+				e.values(descs.storageAvailable, float64(s.Avail), cd.name, s.Storage, n)
 			}
 		}
 		if !cd.jobsOK {
@@ -45,7 +43,7 @@ func emitStorages(ch chan<- prometheus.Metric, res *scrapeResult) {
 				continue
 			}
 			seen[j.ID] = true
-			gauge(ch, descs.jobEnabled, boolFloat(j.IsEnabled()), cd.name, j.ID, j.Storage, j.Schedule)
+			e.values(descs.jobEnabled, boolFloat(j.IsEnabled()), cd.name, j.ID, j.Storage, j.Schedule)
 		}
 	}
 }
