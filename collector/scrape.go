@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -550,14 +551,11 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	if !nodesOK {
 		return
 	}
-	// Guests of other types (a newer PVE's resources) are not ours.
-	guests := cd.guests[:0:0]
-	for _, g := range cd.guests {
-		if g.Type == "qemu" || g.Type == "lxc" {
-			guests = append(guests, g)
-		}
-	}
-	cd.guests = guests
+	// Guests of other types (a newer PVE's resources) are not ours. In
+	// place: the rows are large and nothing else holds them.
+	cd.guests = slices.DeleteFunc(cd.guests, func(g proxmox.ClusterResource) bool {
+		return g.Type != "qemu" && g.Type != "lxc"
+	})
 	s.c.guestNames.fill(cd.t.name, cd.guests)
 }
 

@@ -96,8 +96,9 @@ func RecordsFromSnapshots(repoKey string, snaps []proxmox.Snapshot) []Record {
 // Volumes that say nothing usable about their guest or time are skipped
 // and counted.
 func RecordsFromVolumes(repoKey string, vols []proxmox.BackupVolume) (recs []Record, skipped int) {
-	for _, v := range vols {
-		r, ok := recordFromVolume(repoKey, v)
+	recs = make([]Record, 0, len(vols))
+	for i := range vols {
+		r, ok := recordFromVolume(repoKey, &vols[i])
 		if !ok {
 			skipped++
 			continue
@@ -107,7 +108,7 @@ func RecordsFromVolumes(repoKey string, vols []proxmox.BackupVolume) (recs []Rec
 	return recs, skipped
 }
 
-func recordFromVolume(repoKey string, v proxmox.BackupVolume) (Record, bool) {
+func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 	if v.Content != "" && v.Content != "backup" {
 		return Record{}, false
 	}
