@@ -18,7 +18,14 @@ import (
 //
 // out receives freshly decoded data: fields absent from the answer are
 // zero, as they are for the zero values every caller passes.
+//
+// Listings of flat rows first try decodeListingFast (decode_listing.go),
+// which scans the body once without reflection per row; what it declines
+// goes through json.Unmarshal below.
 func decodeDataFast(body []byte, out any) bool {
+	if decodeListingFast(body, out) {
+		return true
+	}
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return false
