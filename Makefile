@@ -97,29 +97,12 @@ unit:
 	@echo '==> go test -race ./...'
 	$(GO) test -race -count=1 ./...
 
-# Every fuzz target of the main module, found by grep so new ones run
-# without editing this file. Each runs for FUZZTIME, shortened so that all
-# of them together fuzz for about FUZZ_BUDGET seconds (builds come on top;
-# at least 2s each). A failure leaves its input under the package's
-# testdata/fuzz/ for plain `go test` to replay: commit it with the fix.
+# Every fuzz target of the main module for FUZZTIME each, within about
+# FUZZ_BUDGET seconds in all (.ci/fuzz says how, and how it tells Go's
+# fuzzing-coordinator deadline race from a finding).
 .PHONY: fuzz
 fuzz:
-	@set -e; \
-	targets="$$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' --exclude-dir=tools --exclude-dir=.cache . \
-		| sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($$|\1 \2|' | sort -u)"; \
-	if [ -z "$$targets" ]; then echo '==> no fuzz targets'; exit 0; fi; \
-	n=$$(echo "$$targets" | wc -l); t='$(patsubst %s,%,$(FUZZTIME))'; secs='$(FUZZTIME)'; \
-	case "$$t" in *[!0-9]*|'') ;; *) \
-		per=$$(( $(FUZZ_BUDGET) / n )); [ "$$per" -lt 2 ] && per=2; \
-		[ "$$per" -lt "$$t" ] && secs="$${per}s";; \
-	esac; \
-	echo "==> $$n fuzz targets, $$secs each"; \
-	echo "$$targets" | while read -r dir name; do \
-		echo "==> go test -run='^$$' -fuzz='^$$name$$' -fuzztime=$$secs $$dir"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$secs -fuzzminimizetime=2s "$$dir" || { \
-			echo "==> $$name failed; once more: Go's fuzzing coordinator can end a clean run with 'context deadline exceeded' and no input saved, while a real failure saved its input under testdata/fuzz and fails again"; \
-			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$secs -fuzzminimizetime=2s "$$dir"; } || exit 1; \
-	done
+	@GO='$(GO)' bash .ci/fuzz '$(FUZZTIME)' '$(FUZZ_BUDGET)'
 
 # The monitoring mixin: regenerate and compare the committed files, the
 # tools module's own tests (mixtool-style lint), then promtool.
