@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -400,7 +401,9 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	if resp.ContentLength > c.maxBytes {
 		return c.newError(path, ClassBadResponse, resp.StatusCode, fmt.Sprintf("response larger than %d bytes", c.maxBytes), nil), false
 	}
-	var buf bytes.Buffer
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -428,6 +431,21 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 		return c.newError(path, ClassBadResponse, resp.StatusCode, err.Error(), err), false
 	}
 	return nil, false
+}
+
+// bodyBuffers holds response buffers for reuse: a warm scrape reads
+// megabytes of listings, and growing a fresh buffer for each was a sixth of
+// its allocations. Decoding copies every string out of the body, so the
+// buffer is free again once DecodeEnvelope returns.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody keeps the rare huge body's buffer out of the pool.
+const maxPooledBody = 16 << 20
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
 }
 
 // newError builds an *Error, scrubbing the secret from the message in case

@@ -1038,3 +1038,56 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestPooledBodiesDoNotAlias: response buffers are reused, so nothing
+// decoded may point into one. Each answer overwrites the previous body's
+// bytes; every earlier result must keep its own values, through the fast
+// listing decoder (nodes, groups), the lenient types and the general path
+// (an object), on one client and concurrently.
+func TestPooledBodiesDoNotAlias(t *testing.T) {
+	var n atomic.Int64
+	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		switch r.URL.Path {
+		case "/api2/json/nodes":
+			fmt.Fprintf(w, `{"data":[{"node":"node-%06d","status":"online","uptime":"%d"}]}`, i, i)
+		default:
+			fmt.Fprintf(w, `{"data":{"version":"v%06d","release":"r%06d","repoid":"x"}}`, i, i)
+		}
+	})
+	c := mustPVE(t, pinned(t, "pve", srv.URL))
+	type got struct{ node, version string }
+	results := make([]got, 40)
+	var wg sync.WaitGroup
+	for k := range results {
+		wg.Go(func() {
+			nodes, err := c.Nodes(context.Background())
+			if err != nil || len(nodes) != 1 {
+				t.Errorf("nodes: %v %v", nodes, err)
+				return
+			}
+			v, err := c.Version(context.Background())
+			if err != nil {
+				t.Errorf("version: %v", err)
+				return
+			}
+			results[k] = got{nodes[0].Node, v.Version}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, r := range results {
+		// Each value was served once; aliasing would show a later body's
+		// number (or a torn one) twice.
+		for _, s := range []string{r.node, r.version} {
+			if seen[s] {
+				t.Fatalf("%q decoded twice: a result points into a reused body", s)
+			}
+			seen[s] = true
+		}
+		if !strings.HasPrefix(r.node, "node-") || !strings.HasPrefix(r.version, "v") {
+			t.Fatalf("result %+v", r)
+		}
+	}
+}
