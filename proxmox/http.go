@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -87,6 +86,7 @@ type Client struct {
 	requests   atomic.Uint64
 	seen       atomic.Pointer[string]
 	sem        chan struct{}
+	bodies     chan *bytes.Buffer // free response buffers, at most one per slot
 	maxBytes   int64
 	logger     *slog.Logger
 }
@@ -153,6 +153,7 @@ func newClient(t Target, kind string) (*Client, error) {
 		conc = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, conc)
+	c.bodies = make(chan *bytes.Buffer, conc)
 
 	verifier, err := newTLSVerifier(t.TLS, func(fp string) { c.seen.Store(&fp) })
 	if err != nil {
@@ -401,9 +402,8 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	if resp.ContentLength > c.maxBytes {
 		return c.newError(path, ClassBadResponse, resp.StatusCode, fmt.Sprintf("response larger than %d bytes", c.maxBytes), nil), false
 	}
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer putBodyBuffer(buf)
-	buf.Reset()
+	buf := c.body()
+	defer c.putBody(buf)
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -433,18 +433,32 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	return nil, false
 }
 
-// bodyBuffers holds response buffers for reuse: a warm scrape reads
-// megabytes of listings, and growing a fresh buffer for each was a sixth of
-// its allocations. Decoding copies every string out of the body, so the
-// buffer is free again once DecodeEnvelope returns.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBody keeps the rare huge body's buffer out of the pool.
+// maxPooledBody keeps the rare huge body's buffer from being kept.
 const maxPooledBody = 16 << 20
 
-func putBodyBuffer(b *bytes.Buffer) {
-	if b.Cap() <= maxPooledBody {
-		bodyBuffers.Put(b)
+// body returns a free response buffer. A client keeps as many as it has
+// request slots, across scrapes: a warm scrape reads megabytes of listings
+// (mostly without a Content-Length, so a fresh buffer grows by doubling),
+// which was a sixth of its allocations. A sync.Pool would not do: the
+// collections of every scrape empty it. Decoding copies every string out
+// of the body, so a buffer is free again once DecodeEnvelope returns.
+func (c *Client) body() *bytes.Buffer {
+	select {
+	case b := <-c.bodies:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func (c *Client) putBody(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	select {
+	case c.bodies <- b:
+	default:
 	}
 }
 
