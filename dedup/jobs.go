@@ -6,7 +6,6 @@ package dedup
 // jobs as coverage (REFERENCE.md §2.8).
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -33,6 +32,12 @@ func guestID(g proxmox.ClusterResource) string {
 
 // normalizeVMID strips leading zeros so "0100" and "100" compare equal.
 func normalizeVMID(s string) string {
+	// A canonical VMID, as guests and vzdump names have them, is returned
+	// as it is: nothing to trim at either end. Merge normalises every
+	// group's id twice per scrape.
+	if n := len(s); n > 0 && s[0] >= '1' && s[0] <= '9' && s[n-1] >= '0' && s[n-1] <= '9' {
+		return s
+	}
 	t := strings.TrimLeft(strings.TrimSpace(s), "0")
 	if t == "" && s != "" {
 		return "0"
@@ -43,7 +48,8 @@ func normalizeVMID(s string) string {
 // JobSelects reports whether the job's selection includes the guest: all
 // (minus exclude), its vmid list, or its pool, within its node
 // restriction (the guest's current node). It ignores whether the job is
-// enabled; see JobCovers.
+// enabled; see JobCovers. Merge uses its twin preparedJob.selects, which
+// splits the id list once for all guests: change both together.
 func JobSelects(job proxmox.BackupJob, guest proxmox.ClusterResource) bool {
 	if job.Type != "" && job.Type != "vzdump" {
 		return false
@@ -83,11 +89,12 @@ func JobCovers(job proxmox.BackupJob, guest proxmox.ClusterResource) bool {
 // job id.
 func CoveringJobs(jobs []proxmox.BackupJob, guest proxmox.ClusterResource) []proxmox.BackupJob {
 	var out []proxmox.BackupJob
-	for _, j := range jobs {
-		if JobCovers(j, guest) {
-			out = append(out, j)
+	id := normalizeVMID(guestID(guest))
+	prepared := prepareJobs(jobs)
+	for i := range prepared {
+		if prepared[i].selects(&guest, id) {
+			out = append(out, *prepared[i].job)
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].ID < out[b].ID })
 	return out
 }

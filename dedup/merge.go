@@ -8,6 +8,7 @@ package dedup
 // repositories counts once for the guest.
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -20,7 +21,7 @@ import (
 // result. It is pure and deterministic.
 func Merge(e Estate, p Plan, l Listings) Result {
 	res := Result{
-		RepositoryUp: map[string]bool{},
+		RepositoryUp: make(map[string]bool, len(p.Repositories)),
 		Duplicates:   map[string]int{DuplicatePBSViaPVE: 0, DuplicateSharedStorage: 0, DuplicateSameRepository: 0},
 	}
 	warned := map[Warning]bool{}
@@ -34,18 +35,19 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		warn(w)
 	}
 
-	clusters := map[string]Cluster{}
+	clusters := make(map[string]Cluster, len(e.Clusters))
 	for _, c := range e.Clusters {
 		if _, dup := clusters[clusterName(c)]; !dup {
 			clusters[clusterName(c)] = c
 		}
 	}
 
-	// Read every repository.
-	groups := map[string][]GroupSummary{} // repository name -> groups, for up repositories
-	repos := map[string]Repository{}
+	// Read every repository. Every summary in groups keeps the
+	// GroupSummary contract (distinct groups, sorted; times ascending and
+	// distinct): readRepository makes sure of it, and unionTimes relies
+	// on it.
+	groups := make(map[string][]GroupSummary, len(p.Repositories)) // repository name -> groups, for up repositories
 	for _, r := range p.Repositories {
-		repos[r.Name] = r
 		gs, ok := readRepository(r, l)
 		res.RepositoryUp[r.Name] = ok
 		if !ok {
@@ -64,18 +66,43 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		groups[r.Name] = gs
 	}
 
+	// The inventory of every up cluster, indexed once for the orphan
+	// checks and the guest aggregates.
+	inventories := make(map[string]*guestIndex, len(clusters))
+	guests := 0
+	for name, c := range clusters {
+		if c.Up {
+			inventories[name] = newGuestIndex(c.Guests)
+			guests += len(c.Guests)
+		}
+	}
+
 	// Per group per repository.
 	total := 0
 	for _, gs := range groups {
 		total += len(gs)
 	}
 	res.Groups = make([]GroupAggregate, 0, total)
+	// Where each group's guest stands in its cluster's inventory, by
+	// repository, for the guest aggregates to reuse.
+	type guestPositions struct {
+		cluster string
+		pos     []int
+	}
+	positions := make(map[string]guestPositions, len(groups))
 	for _, r := range p.Repositories {
-		var inventory map[GuestKey]bool
-		if c, ok := clusters[r.Cluster]; ok && r.Cluster != "" && c.Up {
-			inventory = guestSet(c)
+		var inventory *guestIndex
+		if r.Cluster != "" {
+			inventory = inventories[r.Cluster]
 		}
-		for _, g := range groups[r.Name] {
+		gs := groups[r.Name]
+		var pos []int
+		if inventory != nil {
+			pos = inventory.positions(gs)
+			positions[r.Name] = guestPositions{r.Cluster, pos}
+		}
+		for i := range gs {
+			g := &gs[i]
 			a := GroupAggregate{
 				Repository: r.Name, Cluster: r.Cluster, BackupType: g.BackupType, BackupID: g.BackupID,
 				Snapshots: len(g.Times), LastSize: g.LastSize, LastVerification: normalizeVerification(g.LastVerification),
@@ -87,34 +114,48 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			// Host backups belong to no guest; a group is an orphan only
 			// when its cluster's inventory was read and lacks the guest.
 			if inventory != nil && (g.BackupType == BackupTypeVM || g.BackupType == BackupTypeCT) {
-				a.Orphan = !inventory[GuestKey{Cluster: r.Cluster, BackupType: g.BackupType, BackupID: normalizeVMID(g.BackupID)}]
+				a.Orphan = pos[i] < 0
 			}
 			res.Groups = append(res.Groups, a)
 		}
 	}
 
-	// Duplicates the plan avoided, counted from what was read.
+	// Duplicates the plan avoided, counted from what was read. Every node
+	// of a shared storage is a path of its own: count each repository
+	// once.
+	counts := make(map[string]pointCounts, len(groups))
 	for _, s := range p.Suppressed {
-		for _, g := range groups[s.Repository] {
-			if s.PVEView && !visibleThroughPVE(g) {
-				continue
-			}
-			res.Duplicates[s.Reason] += len(g.Times)
+		c, ok := counts[s.Repository]
+		if !ok {
+			c = countPoints(groups[s.Repository])
+			counts[s.Repository] = c
+		}
+		n, counted := c.points, c.groups
+		if s.PVEView {
+			n, counted = c.visiblePoints, c.visibleGroups
+		}
+		if counted > 0 { // a reason is only added for a group counted
+			res.Duplicates[s.Reason] += n
 		}
 	}
 
 	// Per guest.
+	if guests > 0 {
+		res.Guests = make([]GuestAggregate, 0, guests)
+	}
 	intervals := map[string]intervalResult{}
 	names := make([]string, 0, len(clusters))
 	for n := range clusters {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
+	var lists [][]int64 // reused across clusters
 	for _, cname := range names {
 		c := clusters[cname]
 		if !c.Up {
 			continue
 		}
+		inventory := inventories[cname]
 		var reach []Repository
 		for _, r := range p.Repositories {
 			for _, rc := range r.Clusters {
@@ -129,55 +170,99 @@ func Merge(e Estate, p Plan, l Listings) Result {
 				known = false
 			}
 		}
-		// Index the reachable groups by guest.
-		byGuest := make(map[GuestKey][][]int64, len(c.Guests))
-		for _, r := range reach {
-			for _, g := range groups[r.Name] {
-				k := GuestKey{Cluster: cname, BackupType: g.BackupType, BackupID: normalizeVMID(g.BackupID)}
-				byGuest[k] = append(byGuest[k], g.Times)
+		// The reachable groups' times by guest position: lists[off[j]:off[j+1]]
+		// are the Times of guest j's groups.
+		var off []int
+		if known {
+			reached := make([][]GroupSummary, len(reach))
+			guestOf := make([][]int, len(reach))
+			for i, r := range reach {
+				reached[i] = groups[r.Name]
+				if x, ok := positions[r.Name]; ok && x.cluster == cname {
+					guestOf[i] = x.pos
+				} else {
+					guestOf[i] = inventory.positions(reached[i])
+				}
 			}
+			off, lists = inventory.timesByGuest(reached, guestOf, lists)
 		}
-		seen := make(map[GuestKey]bool, len(c.Guests))
-		for _, g := range sortedGuests(c.Guests) {
-			bt := BackupTypeOfGuest(g.Type)
-			id := normalizeVMID(guestID(g))
-			k := GuestKey{Cluster: cname, BackupType: bt, BackupID: id}
-			if bt == "" || id == "" || seen[k] {
+		jobs := prepareJobs(c.Jobs)
+		report := func(j *proxmox.BackupJob, err error) {
+			warn(Warning{Kind: WarnScheduleUnparsable, Cluster: cname, Target: c.Target,
+				Message: fmt.Sprintf("backup job %s: schedule %q: %v", j.ID, j.Schedule, err)})
+		}
+		for j := range inventory.guests {
+			kg := &inventory.guests[j]
+			// Guests listed twice are adjacent; the first one counts.
+			if kg.typ == "" || kg.id == "" || j > 0 && inventory.guests[j-1].sameKey(kg) {
 				continue
 			}
-			seen[k] = true
+			g := kg.g
 			a := GuestAggregate{
-				Cluster: cname, BackupType: bt, BackupID: id, Name: g.Name, Node: g.Node,
+				Cluster: cname, BackupType: kg.typ, BackupID: kg.id, Name: g.Name, Node: g.Node,
 				Template: bool(g.Template), Tags: SplitTags(g.Tags), Known: known,
 			}
 			if known {
-				a.Snapshots, a.Last, a.LastCopies = unionTimes(byGuest[k])
+				a.Snapshots, a.Last, a.LastCopies = unionTimes(lists[off[j]:off[j+1]])
 			}
-			jobs := CoveringJobs(c.Jobs, g)
-			a.InJob = len(jobs) > 0
-			a.ExpectedIntervalSeconds = expectedInterval(jobs, intervals, func(j proxmox.BackupJob, err error) {
-				warn(Warning{Kind: WarnScheduleUnparsable, Cluster: cname, Target: c.Target,
-					Message: fmt.Sprintf("backup job %s: schedule %q: %v", j.ID, j.Schedule, err)})
-			})
+			a.InJob, a.ExpectedIntervalSeconds = jobs.cover(g, kg.id, intervals, report)
 			res.Guests = append(res.Guests, a)
 		}
 	}
+	if len(res.Guests) == 0 {
+		res.Guests = nil
+	}
 
-	slices.SortStableFunc(res.Groups, func(x, y GroupAggregate) int {
-		if c := strings.Compare(x.Repository, y.Repository); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
-			return c
-		}
-		return strings.Compare(x.BackupID, y.BackupID)
-	})
+	// Each repository's groups are in order (readRepository): so are all
+	// when the names of the repositories that have groups ascend, as
+	// BuildPlan sorts them. Only otherwise is there more to check.
+	if !namesAscend(p.Repositories, groups) && !groupAggregatesSorted(res.Groups) {
+		slices.SortStableFunc(res.Groups, func(x, y GroupAggregate) int { return compareGroupAggregates(&x, &y) })
+	}
 	sortWarnings(res.Warnings)
 	return res
 }
 
+// compareGroupAggregates orders groups by repository, type and id.
+func compareGroupAggregates(x, y *GroupAggregate) int {
+	if c := strings.Compare(x.Repository, y.Repository); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.BackupType, y.BackupType); c != 0 {
+		return c
+	}
+	return strings.Compare(x.BackupID, y.BackupID)
+}
+
+// namesAscend reports whether the repositories that have groups come in
+// strictly ascending order of name.
+func namesAscend(repos []Repository, groups map[string][]GroupSummary) bool {
+	prev, first := "", true
+	for _, r := range repos {
+		if len(groups[r.Name]) == 0 {
+			continue
+		}
+		if !first && r.Name <= prev {
+			return false
+		}
+		prev, first = r.Name, false
+	}
+	return true
+}
+
+func groupAggregatesSorted(gs []GroupAggregate) bool {
+	for i := 1; i < len(gs); i++ {
+		if compareGroupAggregates(&gs[i-1], &gs[i]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // readRepository returns the groups of a repository and whether it was
-// read. A repository without a listing result was not read: down.
+// read. A repository without a listing result was not read: down. The
+// groups keep the GroupSummary contract; they may share memory with the
+// listing and are not to be modified.
 func readRepository(r Repository, l Listings) ([]GroupSummary, bool) {
 	if r.Unreadable != "" {
 		return nil, false
@@ -195,7 +280,9 @@ func readRepository(r Repository, l Listings) ([]GroupSummary, bool) {
 			return nil, false
 		}
 		recs, _ := RecordsFromVolumes(r.Key, res.Volumes)
-		return SummarizeRecords(recs), true
+		// The summaries live only as long as this Merge: their Times may
+		// share one array.
+		return summarizeRecords(recs, true), true
 	}
 	return nil, false
 }
@@ -206,14 +293,18 @@ func readRepository(r Repository, l Listings) ([]GroupSummary, bool) {
 // through as they are, sharing their Times: that is the collector's every
 // scrape, and expanding each group into one record per recovery point
 // only to summarise them again cost more than the rest of Merge together.
-// Anything else goes through mergeSummaries.
+// When they are in order and already normalised, as the collector's cache
+// hands them over, the slice itself is returned: the caller must not
+// modify the result. Anything else goes through mergeSummaries.
 func normalizeSummaries(in []GroupSummary) []GroupSummary {
-	out := make([]GroupSummary, len(in))
-	copy(out, in)
-	sort.Slice(out, func(a, b int) bool { return groupLess(out[a], out[b]) })
+	if summariesNormalized(in) {
+		return in
+	}
+	out := slices.Clone(in)
+	slices.SortFunc(out, func(a, b GroupSummary) int { return compareGroups(&a, &b) })
 	for i := range out {
 		g := &out[i]
-		if i > 0 && !groupLess(out[i-1], *g) || !strictlyAscending(g.Times) {
+		if i > 0 && compareGroups(&out[i-1], g) >= 0 || !strictlyAscending(g.Times) {
 			return mergeSummaries(in)
 		}
 		// What mergeSummaries makes of a well-formed summary.
@@ -229,11 +320,30 @@ func normalizeSummaries(in []GroupSummary) []GroupSummary {
 	return out
 }
 
-func groupLess(a, b GroupSummary) bool {
-	if a.BackupType != b.BackupType {
-		return a.BackupType < b.BackupType
+// summariesNormalized reports whether normalizeSummaries would return the
+// summaries unchanged: sorted, distinct, and each already normalised.
+func summariesNormalized(gs []GroupSummary) bool {
+	for i := range gs {
+		g := &gs[i]
+		if i > 0 && compareGroups(&gs[i-1], g) >= 0 || !strictlyAscending(g.Times) {
+			return false
+		}
+		n := len(g.Times)
+		if n == 0 && (g.Times != nil || g.LastSize != 0 || g.LastVerification != VerificationNone) ||
+			n > 0 && normalizeVerification(g.LastVerification) != g.LastVerification ||
+			g.VerifyFailed > n || g.Protected > n {
+			return false
+		}
 	}
-	return a.BackupID < b.BackupID
+	return true
+}
+
+// compareGroups orders summaries by type, then id.
+func compareGroups(a, b *GroupSummary) int {
+	if c := strings.Compare(a.BackupType, b.BackupType); c != 0 {
+		return c
+	}
+	return strings.Compare(a.BackupID, b.BackupID)
 }
 
 func strictlyAscending(ts []int64) bool {
@@ -249,6 +359,7 @@ func strictlyAscending(ts []int64) bool {
 // (unsorted or repeated times, one group twice): it merges them so that
 // nothing counts twice.
 func mergeSummaries(in []GroupSummary) []GroupSummary {
+	type groupID struct{ typ, id string }
 	var recs []Record
 	extra := map[groupID]GroupSummary{}
 	for _, g := range in {
@@ -269,7 +380,7 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		x.InProgress = x.InProgress || g.InProgress
 		extra[id] = x
 	}
-	out := SummarizeRecords(recs)
+	out := summarizeRecords(recs, true)
 	for i := range out {
 		x := extra[groupID{out[i].BackupType, out[i].BackupID}]
 		// The counts cannot be recomputed without the snapshots; cap them
@@ -279,6 +390,26 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		out[i].InProgress = x.InProgress
 	}
 	return out
+}
+
+// pointCounts are the groups and recovery points of a repository, all and
+// those PVE's content API shows.
+type pointCounts struct {
+	groups, points               int
+	visibleGroups, visiblePoints int
+}
+
+func countPoints(gs []GroupSummary) pointCounts {
+	var c pointCounts
+	for i := range gs {
+		c.groups++
+		c.points += len(gs[i].Times)
+		if visibleThroughPVE(gs[i]) {
+			c.visibleGroups++
+			c.visiblePoints += len(gs[i].Times)
+		}
+	}
+	return c
 }
 
 // visibleThroughPVE reports whether PVE's content listing of a pbs
@@ -298,43 +429,44 @@ func visibleThroughPVE(g GroupSummary) bool {
 	return true
 }
 
-// unionTimes counts distinct times over several ascending lists, returns
-// the newest and how many lists hold it. The lists come from summaries
-// (ascending and distinct), so a k-way merge counts them without a set;
-// a list out of order falls back to the set.
+// unionTimes counts distinct times over several lists that are ascending
+// and distinct, as summaries' times are; it returns the newest and how
+// many lists hold it. The union is the longest list plus every time of
+// the others that neither it nor an earlier list holds, found by binary
+// search: a guest's lists are typically one long PBS group and a few
+// vzdump files, so this looks at the short lists only, without a set and
+// without walking the long one.
 func unionTimes(lists [][]int64) (count int, last int64, copies int) {
-	for _, l := range lists {
-		if !strictlyAscending(l) {
-			return unionTimesSet(lists)
+	longest := 0
+	for i, l := range lists {
+		if len(l) > len(lists[longest]) {
+			longest = i
 		}
 	}
-	if len(lists) == 1 {
-		count = len(lists[0])
-	} else {
-		pos := make([]int, len(lists))
-		for {
-			// The smallest head; every list holding it advances.
-			next, found := int64(0), false
-			for i, l := range lists {
-				if pos[i] < len(l) && (!found || l[pos[i]] < next) {
-					next, found = l[pos[i]], true
+	for i, l := range lists {
+		if i == longest {
+			count += len(l)
+			continue
+		}
+	times:
+		for _, t := range l {
+			for j := range i {
+				if _, dup := slices.BinarySearch(lists[j], t); dup {
+					continue times
 				}
 			}
-			if !found {
-				break
+			if i < longest {
+				if _, dup := slices.BinarySearch(lists[longest], t); dup {
+					continue times
+				}
 			}
 			count++
-			for i, l := range lists {
-				if pos[i] < len(l) && l[pos[i]] == next {
-					pos[i]++
-				}
-			}
 		}
 	}
 	if count == 0 {
 		return 0, 0, 0
 	}
-	// As unionTimesSet: the newest is the largest tail (never below 0).
+	// The newest is the largest tail (never below 0).
 	for _, l := range lists {
 		if n := len(l); n > 0 {
 			last = max(last, l[n-1])
@@ -348,73 +480,153 @@ func unionTimes(lists [][]int64) (count int, last int64, copies int) {
 	return count, last, copies
 }
 
-// unionTimesSet is unionTimes for lists in any order.
-func unionTimesSet(lists [][]int64) (count int, last int64, copies int) {
-	set := map[int64]bool{}
-	for _, l := range lists {
-		for _, t := range l {
-			set[t] = true
-			last = max(last, t)
-		}
-	}
-	if len(set) == 0 {
-		return 0, 0, 0
-	}
-	for _, l := range lists {
-		if n := len(l); n > 0 && l[n-1] == last {
-			copies++
-		}
-	}
-	return len(set), last, copies
+// guestIndex is the inventory of one cluster, built once per Merge: the
+// guests in the order of their aggregates (type, then VMID numerically;
+// the keys are computed once: guestID formats a number), and the position
+// of each vm and ct guest in that order by normalised VMID.
+type guestIndex struct {
+	guests []indexedGuest
+	// vm and ct are two maps rather than one keyed by (type, id): a
+	// lookup then hashes and compares one short string.
+	vm, ct map[string]int
 }
 
-func guestSet(c Cluster) map[GuestKey]bool {
-	m := make(map[GuestKey]bool, len(c.Guests))
-	for _, g := range c.Guests {
-		if bt := BackupTypeOfGuest(g.Type); bt != "" {
-			m[GuestKey{Cluster: clusterName(c), BackupType: bt, BackupID: normalizeVMID(guestID(g))}] = true
-		}
-	}
-	return m
+type indexedGuest struct {
+	typ, id string // backup type ("" for other resources) and normalised VMID
+	g       *proxmox.ClusterResource
 }
 
-func sortedGuests(gs []proxmox.ClusterResource) []proxmox.ClusterResource {
-	// The keys are computed once: guestID formats a number.
+func (a *indexedGuest) sameKey(b *indexedGuest) bool { return a.typ == b.typ && a.id == b.id }
+
+func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
+	// Small keys sort faster than the guests themselves.
 	type keyed struct {
-		typ, id string
-		i       int
+		id   string // normalised VMID
+		vmid int64  // when > 0, id is its decimal form
+		rank int32  // the backup type's place in string order: "" < ct < vm
+		i    int32
 	}
 	keys := make([]keyed, len(gs))
-	for i, g := range gs {
-		keys[i] = keyed{BackupTypeOfGuest(g.Type), normalizeVMID(guestID(g)), i}
+	for i := range gs {
+		g := &gs[i]
+		keys[i] = keyed{normalizeVMID(guestID(*g)), int64(max(g.VMID, 0)), typeRank(BackupTypeOfGuest(g.Type)), int32(i)}
 	}
-	slices.SortStableFunc(keys, func(a, b keyed) int {
-		if c := strings.Compare(a.typ, b.typ); c != 0 {
-			return c
+	// By type, then id by length and text, which for decimal ids without
+	// leading zeros is their numeric order: so numbers are compared
+	// instead of text when both guests have a VMID. The input position
+	// breaks ties: the order of a stable sort, faster.
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if a.rank != b.rank {
+			return int(a.rank - b.rank)
 		}
-		if len(a.id) != len(b.id) {
-			return len(a.id) - len(b.id)
+		if a.vmid > 0 && b.vmid > 0 {
+			if c := cmp.Compare(a.vmid, b.vmid); c != 0 {
+				return c
+			}
+		} else {
+			if len(a.id) != len(b.id) {
+				return len(a.id) - len(b.id)
+			}
+			if c := strings.Compare(a.id, b.id); c != 0 {
+				return c
+			}
 		}
-		return strings.Compare(a.id, b.id)
+		return int(a.i - b.i)
 	})
-	out := make([]proxmox.ClusterResource, len(gs))
+	x := &guestIndex{guests: make([]indexedGuest, len(gs)), vm: make(map[string]int, len(gs)), ct: map[string]int{}}
 	for j, k := range keys {
-		out[j] = gs[k.i]
+		x.guests[j] = indexedGuest{rankedTypes[k.rank], k.id, &gs[k.i]}
+		// Equal keys are adjacent: the first of them is the guest.
+		if kg := &x.guests[j]; j == 0 || !x.guests[j-1].sameKey(kg) {
+			if m := x.byType(kg.typ); m != nil {
+				m[kg.id] = j
+			}
+		}
 	}
-	return out
+	return x
+}
+
+// rankedTypes are the backup types of guests by typeRank.
+var rankedTypes = [...]string{"", BackupTypeCT, BackupTypeVM}
+
+// typeRank orders the backup types of guests as their names sort.
+func typeRank(backupType string) int32 {
+	switch backupType {
+	case BackupTypeCT:
+		return 1
+	case BackupTypeVM:
+		return 2
+	}
+	return 0
+}
+
+// byType returns the map of a backup type's guests; nil for any type but
+// vm and ct, which no guest has.
+func (x *guestIndex) byType(backupType string) map[string]int {
+	switch backupType {
+	case BackupTypeVM:
+		return x.vm
+	case BackupTypeCT:
+		return x.ct
+	}
+	return nil
+}
+
+// positions returns where the guest each group belongs to stands in
+// x.guests; -1 for none (host groups have none).
+func (x *guestIndex) positions(gs []GroupSummary) []int {
+	pos := make([]int, len(gs))
+	for i := range gs {
+		j, ok := x.byType(gs[i].BackupType)[normalizeVMID(gs[i].BackupID)]
+		if !ok {
+			j = -1
+		}
+		pos[i] = j
+	}
+	return pos
+}
+
+// timesByGuest collects the Times of groups by guest, given each group's
+// position (guestOf, parallel to groups): guest j's are
+// lists[off[j]:off[j+1]], in the order of groups. It reuses the lists'
+// array.
+func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, lists [][]int64) (off []int, _ [][]int64) {
+	off = make([]int, len(x.guests)+1)
+	for _, pos := range guestOf {
+		for _, j := range pos {
+			if j >= 0 {
+				off[j+1]++
+			}
+		}
+	}
+	for j := range x.guests {
+		off[j+1] += off[j]
+	}
+	lists = slices.Grow(lists[:0], off[len(x.guests)])[:off[len(x.guests)]]
+	next := slices.Clone(off[:len(x.guests)])
+	for r, gs := range groups {
+		for i, j := range guestOf[r] {
+			if j >= 0 {
+				lists[next[j]] = gs[i].Times
+				next[j]++
+			}
+		}
+	}
+	return off, lists
 }
 
 // SplitTags splits a PVE tag string: ';' is the separator PVE writes, but
 // ',' and spaces are accepted too. Tags are returned sorted and distinct.
 func SplitTags(s string) []string {
-	set := map[string]bool{}
-	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || r == ' ' || r == '\t' }) {
-		set[t] = true
-	}
-	if len(set) == 0 {
+	if s == "" {
 		return nil
 	}
-	return sortedKeys(set)
+	tags := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || r == ' ' || r == '\t' })
+	if len(tags) == 0 {
+		return nil
+	}
+	slices.Sort(tags)
+	return slices.Compact(tags)
 }
 
 type intervalResult struct {
@@ -422,26 +634,90 @@ type intervalResult struct {
 	err     error
 }
 
-// expectedInterval is the shortest interval over the jobs' schedules; 0
-// (unknown) when there are no jobs or any covering job's schedule cannot
-// be parsed, because the shortest is then not known.
-func expectedInterval(jobs []proxmox.BackupJob, cache map[string]intervalResult, report func(proxmox.BackupJob, error)) int64 {
-	best := int64(0)
-	for _, j := range jobs {
-		r, ok := cache[j.Schedule]
+// clusterJobs are a cluster's backup jobs prepared once per Merge for
+// matching each of its guests: JobSelects splits and normalises the id
+// list and formats the guest's VMID on every call, an allocation or more
+// per guest and job.
+type clusterJobs []preparedJob
+
+// preparedJob is an enabled vzdump job with its id list (exclude for all,
+// else vmid) normalised into a set.
+type preparedJob struct {
+	job *proxmox.BackupJob
+	ids map[string]bool
+}
+
+// prepareJobs keeps the jobs JobCovers can accept, in CoveringJobs' order
+// (by id, stable).
+func prepareJobs(jobs []proxmox.BackupJob) clusterJobs {
+	var out clusterJobs
+	for i := range jobs {
+		j := &jobs[i]
+		if !j.IsEnabled() || j.Type != "" && j.Type != "vzdump" {
+			continue
+		}
+		pj := preparedJob{job: j}
+		list := string(j.VMID)
+		if j.All {
+			list = string(j.Exclude)
+		}
+		for _, v := range splitIDList(list) {
+			if pj.ids == nil {
+				pj.ids = map[string]bool{}
+			}
+			pj.ids[normalizeVMID(v)] = true
+		}
+		out = append(out, pj)
+	}
+	slices.SortStableFunc(out, func(a, b preparedJob) int { return strings.Compare(a.job.ID, b.job.ID) })
+	return out
+}
+
+// selects is JobSelects for a job that JobCovers would look at, and a
+// guest whose normalised VMID is id. CoveringJobs is built on it, and
+// TestCoveringJobsAndSplitTagsMatchReference compares that with JobCovers.
+func (pj *preparedJob) selects(g *proxmox.ClusterResource, id string) bool {
+	j := pj.job
+	if j.Node != "" && j.Node != g.Node || id == "" {
+		return false
+	}
+	switch {
+	case bool(j.All):
+		return !pj.ids[id]
+	case string(j.VMID) != "":
+		return pj.ids[id]
+	case j.Pool != "":
+		return g.Pool == j.Pool
+	}
+	return false
+}
+
+// cover returns whether a job covers the guest (id is its normalised
+// VMID) and the shortest interval over the covering jobs' schedules: 0
+// (unknown) when there are none or one of them cannot be parsed, because
+// the shortest is then not known; the first such job, in id order, is
+// reported. Schedules are parsed once per Merge (cache).
+func (jobs clusterJobs) cover(g *proxmox.ClusterResource, id string, cache map[string]intervalResult, report func(*proxmox.BackupJob, error)) (inJob bool, interval int64) {
+	for i := range jobs {
+		pj := &jobs[i]
+		if !pj.selects(g, id) {
+			continue
+		}
+		inJob = true
+		r, ok := cache[pj.job.Schedule]
 		if !ok {
-			r.seconds, r.err = ShortestInterval(j.Schedule)
-			cache[j.Schedule] = r
+			r.seconds, r.err = ShortestInterval(pj.job.Schedule)
+			cache[pj.job.Schedule] = r
 		}
 		if r.err != nil {
-			report(j, r.err)
-			return 0
+			report(pj.job, r.err)
+			return true, 0
 		}
-		if best == 0 || r.seconds < best {
-			best = r.seconds
+		if interval == 0 || r.seconds < interval {
+			interval = r.seconds
 		}
 	}
-	return best
+	return inJob, interval
 }
 
 // permissionSuspect flags a PVE listing that came back empty although the

@@ -31,6 +31,22 @@ func TestMergeMatchesReference(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 7))
 			e = roughenEstate(rng, e)
 			l = roughenListings(rng, p, l)
+			if len(p.Repositories) > 1 && rng.IntN(4) == 0 {
+				// Repositories out of order, or one of them twice.
+				p.Repositories = slices.Clone(p.Repositories)
+				if rng.IntN(2) == 0 {
+					rng.Shuffle(len(p.Repositories), func(a, b int) { p.Repositories[a], p.Repositories[b] = p.Repositories[b], p.Repositories[a] })
+				}
+				if k := rng.IntN(len(p.Repositories)); rng.IntN(2) == 0 {
+					p.Repositories = slices.Insert(p.Repositories, k, p.Repositories[k])
+				}
+			}
+			if len(p.Repositories) > 0 && rng.IntN(4) == 0 {
+				// A reason Result.Duplicates does not start with, on a
+				// repository that may have nothing to count.
+				repo := []string{p.Repositories[rng.IntN(len(p.Repositories))].Name, "nowhere"}[rng.IntN(2)]
+				p.Suppressed = append(slices.Clone(p.Suppressed), SuppressedPath{Reason: "other", Repository: repo, PVEView: rng.IntN(2) == 0})
+			}
 		}
 		got, want := Merge(e, p, l), refMerge(e, p, l)
 		if !reflect.DeepEqual(got, want) {
@@ -89,7 +105,8 @@ func TestCoveringJobsAndSplitTagsMatchReference(t *testing.T) {
 }
 
 // TestUnionTimesMatchesReference compares unionTimes with the reference
-// on ascending lists and on lists out of order.
+// on lists that keep its contract (ascending and distinct), of any
+// lengths, overlapping or not.
 func TestUnionTimesMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 11))
 	for round := range 5000 {
@@ -99,9 +116,6 @@ func TestUnionTimesMatchesReference(t *testing.T) {
 			t := int64(rng.IntN(3)) - 1
 			for range rng.IntN([]int{3, 8, 60}[rng.IntN(3)]) {
 				t += int64(1 + rng.IntN(4))
-				if round%7 == 0 {
-					t -= int64(rng.IntN(4)) // out of order or repeated
-				}
 				l = append(l, t)
 			}
 			lists = append(lists, l)
@@ -193,6 +207,9 @@ func roughenEstate(rng *rand.Rand, e Estate) Estate {
 			for range rng.IntN(4) {
 				c.Guests = append(c.Guests, randomGuest(rng, nodes...))
 			}
+		}
+		if rng.IntN(10) == 0 { // nothing that makes a guest aggregate
+			c.Guests = []proxmox.ClusterResource{{ID: "storage/n1/local", Type: "storage"}, {ID: "qemu", Type: "qemu"}}
 		}
 		if len(c.Guests) > 1 && rng.IntN(3) == 0 {
 			c.Guests = append(c.Guests, c.Guests[rng.IntN(len(c.Guests))]) // listed twice
@@ -294,4 +311,21 @@ func oddVolume(rng *rand.Rand, storage string) proxmox.BackupVolume {
 		v.VMID = proxmox.Int(id + 1) // vmid field and name disagree
 	}
 	return v
+}
+
+// TestSharedTimesAreWindows: summaries whose Times share one array (what
+// Merge makes of a PVE listing) cannot write into each other's times.
+func TestSharedTimesAreWindows(t *testing.T) {
+	recs := []Record{
+		{BackupType: "vm", BackupID: "100", Time: 1}, {BackupType: "vm", BackupID: "100", Time: 2},
+		{BackupType: "vm", BackupID: "101", Time: 3},
+	}
+	gs := summarizeRecords(recs, true)
+	if len(gs) != 2 || !slices.Equal(gs[0].Times, []int64{1, 2}) || !slices.Equal(gs[1].Times, []int64{3}) {
+		t.Fatalf("summaries %+v", gs)
+	}
+	_ = append(gs[0].Times, 99)
+	if gs[1].Times[0] != 3 {
+		t.Fatalf("appending to one group's times changed the next group's: %v", gs[1].Times)
+	}
 }

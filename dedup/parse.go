@@ -54,7 +54,7 @@ func ParseVolumeID(volid string) (VolumeID, error) {
 	if !validStorageID(storage) {
 		return VolumeID{}, fmt.Errorf("volume id %q: invalid storage id", volid)
 	}
-	if volume == "" || strings.ContainsAny(volume, "\x00\n") {
+	if volume == "" || strings.IndexByte(volume, 0) >= 0 || strings.IndexByte(volume, '\n') >= 0 {
 		return VolumeID{}, fmt.Errorf("volume id %q: invalid volume", volid)
 	}
 	return VolumeID{Storage: storage, Volume: volume}, nil
@@ -89,37 +89,53 @@ type BackupVolume struct {
 // ParseBackupVolumeID parses the volume id of a backup volume in either
 // style.
 func ParseBackupVolumeID(volid string) (BackupVolume, error) {
-	v, err := ParseVolumeID(volid)
+	b, n, err := parseBackupVolumeID(volid, true)
 	if err != nil {
 		return BackupVolume{}, err
 	}
+	if b.Style == StyleVzdump {
+		b.Vzdump = &n
+	}
+	return b, nil
+}
+
+// parseBackupVolumeID is ParseBackupVolumeID without its allocation: a
+// vzdump name comes back by value, not in b.Vzdump. Unless withTime, a
+// vzdump name's time stamp is not read (b.Time, b.HasTime and the name's
+// time fields stay zero): it never decides whether the volume id parses,
+// and recordFromVolume needs it only when PVE reports no ctime. Merge
+// parses every volume of every listing on every scrape.
+func parseBackupVolumeID(volid string, withTime bool) (BackupVolume, VzdumpName, error) {
+	v, err := ParseVolumeID(volid)
+	if err != nil {
+		return BackupVolume{}, VzdumpName{}, err
+	}
 	rest, ok := strings.CutPrefix(v.Volume, "backup/")
 	if !ok {
-		return BackupVolume{}, fmt.Errorf("volume id %q is not a backup volume", volid)
+		return BackupVolume{}, VzdumpName{}, fmt.Errorf("volume id %q is not a backup volume", volid)
 	}
 	if strings.Contains(rest, "/") {
 		p, err := ParsePBSBackupPath(rest)
 		if err != nil {
-			return BackupVolume{}, fmt.Errorf("volume id %q: %w", volid, err)
+			return BackupVolume{}, VzdumpName{}, fmt.Errorf("volume id %q: %w", volid, err)
 		}
 		p.Storage = v.Storage
-		return p, nil
+		return p, VzdumpName{}, nil
 	}
-	n, err := ParseVzdumpName(rest)
+	n, wall, err := parseVzdumpName(rest, withTime)
 	if err != nil {
-		return BackupVolume{}, fmt.Errorf("volume id %q: %w", volid, err)
+		return BackupVolume{}, VzdumpName{}, fmt.Errorf("volume id %q: %w", volid, err)
 	}
 	b := BackupVolume{
 		Storage:    v.Storage,
 		Style:      StyleVzdump,
 		BackupType: n.BackupType,
 		BackupID:   n.VMID,
-		Vzdump:     &n,
 	}
 	if n.HasTime {
-		b.Time, b.HasTime = n.WallClock(), true
+		b.Time, b.HasTime = wall, true
 	}
-	return b, nil
+	return b, n, nil
 }
 
 // backupIDRe is PBS's BACKUP_ID_REGEX.
@@ -175,18 +191,29 @@ func (n VzdumpName) WallClock() int64 {
 // ParseVzdumpName parses a vzdump archive file name (without directory),
 // e.g. "vzdump-qemu-101-2024_01_15-02_00_03.vma.zst".
 func ParseVzdumpName(name string) (VzdumpName, error) {
+	n, _, err := parseVzdumpName(name, true)
+	return n, err
+}
+
+// parseVzdumpName is ParseVzdumpName that also returns WallClock (computed
+// once with the check of the stamp) and, unless withTime, leaves the time
+// stamp unread (HasTime false).
+func parseVzdumpName(name string, withTime bool) (n VzdumpName, wall int64, err error) {
 	// pve-storage archive_info: any text may stand between the VMID and
 	// the extension; only the standard stamp yields a time.
 	guestType, vmid, middle, ext, ok := matchVzdump(name)
 	if !ok {
-		return VzdumpName{}, fmt.Errorf("%q is not a vzdump archive name", name)
+		return VzdumpName{}, 0, fmt.Errorf("%q is not a vzdump archive name", name)
 	}
 	if len(vmid) > 9 {
-		return VzdumpName{}, fmt.Errorf("%q: VMID out of range", name)
+		return VzdumpName{}, 0, fmt.Errorf("%q: VMID out of range", name)
 	}
-	n := VzdumpName{GuestType: guestType, BackupType: BackupTypeOfGuest(guestType), VMID: strings.TrimLeft(vmid, "0"), Format: ext}
+	n = VzdumpName{GuestType: guestType, BackupType: BackupTypeOfGuest(guestType), VMID: strings.TrimLeft(vmid, "0"), Format: ext}
 	if n.VMID == "" {
-		return VzdumpName{}, fmt.Errorf("%q: VMID out of range", name)
+		return VzdumpName{}, 0, fmt.Errorf("%q: VMID out of range", name)
+	}
+	if !withTime {
+		return n, 0, nil
 	}
 	if v, ok := matchStamp(middle); ok {
 		t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC)
@@ -194,9 +221,10 @@ func ParseVzdumpName(name string) (VzdumpName, error) {
 		if t.Year() == v[0] && int(t.Month()) == v[1] && t.Day() == v[2] && t.Hour() == v[3] && t.Minute() == v[4] && t.Second() == v[5] {
 			n.HasTime = true
 			n.Year, n.Month, n.Day, n.Hour, n.Minute, n.Second = v[0], v[1], v[2], v[3], v[4], v[5]
+			wall = t.Unix()
 		}
 	}
-	return n, nil
+	return n, wall, nil
 }
 
 // UPID is a parsed Proxmox task id. PVE and PBS use different layouts:

@@ -6,9 +6,10 @@ package dedup
 // through two paths has the same identity and counts once.
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
@@ -113,7 +114,7 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 		return Record{}, false
 	}
 	r := Record{Repository: repoKey, Time: int64(v.CTime), Size: int64(v.Size), Protected: bool(v.Protected), Verification: VerificationNone}
-	parsed, perr := ParseBackupVolumeID(v.VolID)
+	parsed, _, perr := parseBackupVolumeID(v.VolID, r.Time <= 0)
 	pbsStyle := perr == nil && parsed.Style == StylePBS
 	if perr != nil && (v.Format == "pbs-vm" || v.Format == "pbs-ct") {
 		pbsStyle = true
@@ -139,7 +140,7 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 	} else {
 		r.BackupType = BackupTypeOfGuest(v.Subtype)
 		if v.VMID > 0 {
-			r.BackupID = strconv.FormatInt(int64(v.VMID), 10)
+			r.BackupID = formatVMID(int64(v.VMID), parsed.BackupID)
 		}
 		if perr == nil {
 			if r.BackupType == "" {
@@ -159,7 +160,16 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 	return r, true
 }
 
-type groupID struct{ typ, id string }
+// formatVMID is strconv.FormatInt(id, 10), returning same instead when it
+// already holds that text: the VMID in a vzdump file name almost always
+// does, and formatting it anew cost an allocation per volume.
+func formatVMID(id int64, same string) string {
+	var buf [20]byte
+	if b := strconv.AppendInt(buf[:0], id, 10); string(b) == same {
+		return same
+	}
+	return strconv.FormatInt(id, 10)
+}
 
 // SummarizeRecords summarises records of one repository per backup group
 // (type, id), sorted by type then id. Records with the same time are one
@@ -167,82 +177,216 @@ type groupID struct{ typ, id string }
 // says so, its size is the largest, and a failed verification wins over ok
 // over none (never hide a failure).
 func SummarizeRecords(recs []Record) []GroupSummary {
-	type point struct {
-		size     int64
-		verif    string
-		protect  bool
-		complete bool
+	return summarizeRecords(recs, false)
+}
+
+// summarizeRecords is SummarizeRecords. It sorts the records by group and
+// time, so that each group and each recovery point is a run: that
+// replaces a map of maps (an allocation per group and per point). With
+// shareTimes, every group's Times is a window of one array: one
+// allocation instead of one per group, for summaries that live no longer
+// than the call's user (Merge); a summary the collector caches would keep
+// the whole array alive.
+func summarizeRecords(recs []Record, shareTimes bool) []GroupSummary {
+	sorted := sortRecords(recs)
+	groups := 0
+	for i := range sorted {
+		if i == 0 || !sameGroup(sorted[i-1], sorted[i]) {
+			groups++
+		}
 	}
-	groups := map[groupID]map[int64]*point{}
-	for _, r := range recs {
-		g := groupID{r.BackupType, r.BackupID}
-		pts := groups[g]
-		if pts == nil {
-			pts = map[int64]*point{}
-			groups[g] = pts
+	out := make([]GroupSummary, 0, groups)
+	var shared *[]int64
+	if shareTimes {
+		times := make([]int64, 0, len(recs))
+		shared = &times
+	}
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sameGroup(sorted[i], sorted[j]) {
+			j++
 		}
-		p := pts[r.Time]
-		if p == nil {
-			p = &point{verif: VerificationNone}
-			pts[r.Time] = p
+		out = append(out, summarizeGroup(sorted[i:j], shared))
+		i = j
+	}
+	return out
+}
+
+// summarizeGroup summarises the records of one group, sorted by time. Its
+// Times are taken from the end of shared, unless that is nil.
+func summarizeGroup(recs []*Record, shared *[]int64) GroupSummary {
+	s := GroupSummary{BackupType: recs[0].BackupType, BackupID: recs[0].BackupID, LastVerification: VerificationNone}
+	complete := 0
+	for i := range recs {
+		if (i == 0 || recs[i].Time != recs[i-1].Time) && pointComplete(recs, i) {
+			complete++
 		}
+	}
+	if complete > 0 {
+		if shared != nil {
+			start := len(*shared)
+			*shared = (*shared)[:start+complete]
+			// The full slice expression keeps an append to one group's
+			// Times from writing into the next group's.
+			s.Times = (*shared)[start : start+complete : start+complete]
+		} else {
+			// Sized once: the collector caches summaries, so spare
+			// capacity would stay on the heap with them.
+			s.Times = make([]int64, complete)
+		}
+	}
+	n := 0
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].Time == recs[i].Time {
+			j++
+		}
+		p, ok := mergePoint(recs[i:j])
+		i = j
+		if !ok {
+			s.InProgress = true
+			continue
+		}
+		s.Times[n] = p.Time
+		n++
+		if p.Verification == VerificationFailed {
+			s.VerifyFailed++
+		}
+		if p.Protected {
+			s.Protected++
+		}
+		// Times ascend: the last complete point is the newest.
+		s.LastSize, s.LastVerification = p.Size, normalizeVerification(p.Verification)
+	}
+	return s
+}
+
+// pointComplete reports whether the point starting at recs[i] has a copy
+// that is not in progress.
+func pointComplete(recs []*Record, i int) bool {
+	for j := i; j < len(recs) && recs[j].Time == recs[i].Time; j++ {
+		if !recs[j].InProgress {
+			return true
+		}
+	}
+	return false
+}
+
+// mergePoint merges the copies of one recovery point; false when every
+// copy is in progress. The result does not depend on the copies' order:
+// the verification kept is the highest ranked (failed over ok over the
+// rest), and all of the rest read as none.
+func mergePoint(copies []*Record) (Record, bool) {
+	var p Record
+	complete := false
+	for _, r := range copies {
 		if r.InProgress {
 			continue
 		}
-		if !p.complete {
-			*p = point{size: r.Size, verif: r.Verification, protect: r.Protected, complete: true}
+		if !complete {
+			p, complete = *r, true
 			continue
 		}
-		p.size = max(p.size, r.Size)
-		p.protect = p.protect || r.Protected
-		if verificationRank(r.Verification) > verificationRank(p.verif) {
-			p.verif = r.Verification
+		p.Size = max(p.Size, r.Size)
+		p.Protected = p.Protected || r.Protected
+		if verificationRank(r.Verification) > verificationRank(p.Verification) {
+			p.Verification = r.Verification
 		}
 	}
-	keys := make([]groupID, 0, len(groups))
-	for g := range groups {
-		keys = append(keys, g)
+	return p, complete
+}
+
+// sortRecords returns pointers to the records in compareRecords' order;
+// the records stay where they are.
+func sortRecords(recs []Record) []*Record {
+	sorted := make([]*Record, len(recs))
+	if packed, ok := packRecords(recs); ok {
+		slices.SortFunc(packed, func(a, b packedRecord) int {
+			if c := cmp.Compare(a.group, b.group); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.time, b.time)
+		})
+		for i := range packed {
+			sorted[i] = packed[i].rec
+		}
+		return sorted
 	}
-	sort.Slice(keys, func(a, b int) bool {
-		if keys[a].typ != keys[b].typ {
-			return keys[a].typ < keys[b].typ
-		}
-		return keys[a].id < keys[b].id
-	})
-	out := make([]GroupSummary, 0, len(keys))
-	for _, g := range keys {
-		s := GroupSummary{BackupType: g.typ, BackupID: g.id, LastVerification: VerificationNone}
-		pts := groups[g]
-		// Sized once: the collector caches summaries, so spare capacity
-		// would stay on the heap with them.
-		s.Times = make([]int64, 0, len(pts))
-		for t, p := range pts {
-			if !p.complete {
-				s.InProgress = true
-				continue
-			}
-			s.Times = append(s.Times, t)
-		}
-		if len(s.Times) == 0 {
-			s.Times = nil
-		}
-		slices.Sort(s.Times)
-		for _, t := range s.Times {
-			p := pts[t]
-			if p.verif == VerificationFailed {
-				s.VerifyFailed++
-			}
-			if p.protect {
-				s.Protected++
-			}
-		}
-		if n := len(s.Times); n > 0 {
-			last := pts[s.Times[n-1]]
-			s.LastSize, s.LastVerification = last.size, normalizeVerification(last.verif)
-		}
-		out = append(out, s)
+	for i := range recs {
+		sorted[i] = &recs[i]
 	}
-	return out
+	slices.SortFunc(sorted, compareRecords)
+	return sorted
+}
+
+// packedRecord is a record's place in compareRecords' order as numbers,
+// which sort about twice as fast as the strings (10,000 vzdump files per
+// scrape): group packs the backup type and the id (see packGroup).
+type packedRecord struct {
+	group uint64
+	time  int64
+	rec   *Record
+}
+
+// packRecords packs every record, or reports that one does not fit.
+func packRecords(recs []Record) ([]packedRecord, bool) {
+	packed := make([]packedRecord, len(recs))
+	for i := range recs {
+		g, ok := packGroup(recs[i].BackupType, recs[i].BackupID)
+		if !ok {
+			return nil, false
+		}
+		packed[i] = packedRecord{g, recs[i].Time, &recs[i]}
+	}
+	return packed, true
+}
+
+// packGroup packs a group whose type is ct, host or vm and whose id is at
+// most 15 decimal digits (every group PVE lists) into a number that
+// orders as the strings do: the type's rank in 2 bits, then each digit as
+// digit+1 in 4 bits, left-aligned, so that a shorter id that is a prefix
+// of a longer one has 0 where the longer has a digit and sorts first.
+func packGroup(backupType, id string) (uint64, bool) {
+	var g uint64
+	switch backupType {
+	case BackupTypeCT:
+		g = 1
+	case BackupTypeHost:
+		g = 2
+	case BackupTypeVM:
+		g = 3
+	default:
+		return 0, false
+	}
+	const digits = 15
+	if len(id) > digits {
+		return 0, false
+	}
+	for i := range digits {
+		g <<= 4
+		if i < len(id) {
+			if !isDigit(id[i]) {
+				return 0, false
+			}
+			g |= uint64(id[i]-'0') + 1
+		}
+	}
+	return g, true
+}
+
+func sameGroup(a, b *Record) bool {
+	return a.BackupType == b.BackupType && a.BackupID == b.BackupID
+}
+
+// compareRecords orders records by group (type, then id) and time.
+func compareRecords(a, b *Record) int {
+	if c := strings.Compare(a.BackupType, b.BackupType); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BackupID, b.BackupID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Time, b.Time)
 }
 
 func verificationRank(v string) int {
