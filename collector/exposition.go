@@ -25,18 +25,29 @@ import (
 // so sorting is a check.
 type textExposition struct {
 	families [][]textSeries // by family.index
-	// arena holds the rendered label sets, allocated in blocks: one
-	// allocation per 64 KiB instead of one per label set.
-	arena []byte
+	// chunks hold every rendered label set, in 64 KiB blocks: one
+	// allocation per block instead of one per label set, addressed by
+	// offsets so that a series holds one pointer, not two, for the garbage
+	// collector to scan.
+	chunks [][]byte
 }
+
+// textRef locates a rendered label set: chunk<<16 | offset, and length.
+// A rendering longer than a chunk gets a chunk of its own, at offset 0.
+type textRef struct{ at, n uint32 }
 
 type textSeries struct {
 	set   *labelSet // for sorting by value
-	text  []byte    // the rendered labels, `{...}`, or none
+	text  textRef   // the rendered labels, or none (n 0)
 	value float64
 }
 
-const arenaBlock = 64 << 10
+const chunkSize = 64 << 10
+
+func (x *textExposition) labelsText(r textRef) []byte {
+	off := r.at & (chunkSize - 1)
+	return x.chunks[r.at>>16][off : off+r.n]
+}
 
 func newTextExposition() *textExposition {
 	return &textExposition{families: make([][]textSeries, len(allFamilies))}
@@ -51,7 +62,7 @@ func (x *textExposition) reserve(n int, fams ...*family) {
 }
 
 func (x *textExposition) add(f *family, v float64, ls *labelSet) {
-	if ls.text == nil && len(f.labels) > 0 {
+	if ls.text.n == 0 && len(f.labels) > 0 {
 		ls.text = x.renderLabels(f, ls)
 	}
 	x.families[f.index] = append(x.families[f.index], textSeries{set: ls, text: ls.text, value: v})
@@ -60,17 +71,20 @@ func (x *textExposition) add(f *family, v float64, ls *labelSet) {
 // helpEscaper escapes HELP text as the text format (and expfmt) do.
 var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 
-// renderLabels writes ls as f's labels, `{name="value",...}` in
-// label-name order, into the arena.
-func (x *textExposition) renderLabels(f *family, ls *labelSet) []byte {
-	n := 2
+// renderLabels renders ls as f's labels, `{name="value",...}` in
+// label-name order, into the chunks.
+func (x *textExposition) renderLabels(f *family, ls *labelSet) textRef {
+	most := 2 // an upper bound: escaping at most doubles a value
 	for i, j := range f.order {
-		n += len(f.sorted[i]) + 2*len(ls.values[j]) + 4
+		most += len(f.sorted[i]) + 2*len(ls.values[j]) + 4
 	}
-	if cap(x.arena)-len(x.arena) < n {
-		x.arena = make([]byte, 0, max(arenaBlock, n))
+	last := len(x.chunks) - 1
+	if last < 0 || chunkSize-len(x.chunks[last]) < most {
+		x.chunks = append(x.chunks, make([]byte, 0, max(chunkSize, most)))
+		last++
 	}
-	b := x.arena[len(x.arena):]
+	chunk := x.chunks[last]
+	b := chunk[len(chunk):]
 	for i, j := range f.order {
 		if i == 0 {
 			b = append(b, '{')
@@ -83,8 +97,8 @@ func (x *textExposition) renderLabels(f *family, ls *labelSet) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, '}')
-	x.arena = x.arena[:len(x.arena)+len(b)]
-	return b[:len(b):len(b)]
+	x.chunks[last] = chunk[:len(chunk)+len(b)]
+	return textRef{at: uint32(last)<<16 | uint32(len(chunk)), n: uint32(len(b))}
 }
 
 // appendEscapedLabelValue escapes as the text format (and expfmt) do:
@@ -169,7 +183,7 @@ func (x *textExposition) writeFamily(w *bufio.Writer, f *family) {
 	for i := range x.families[f.index] {
 		s := &x.families[f.index][i]
 		w.WriteString(f.name)
-		w.Write(s.text)
+		w.Write(x.labelsText(s.text))
 		w.WriteByte(' ')
 		num = appendSampleValue(num[:0], s.value)
 		w.Write(num)

@@ -29,11 +29,12 @@ import (
 // built.
 type labelSet struct {
 	values []string
-	// The collecting end's pairs, and the text end's rendering
-	// `{name="value",...}`, built for the label names of owner.
+	// The collecting end's pairs, and where the text end rendered
+	// `{name="value",...}` (length 0: not yet), for the label names of
+	// owner.
 	owner *family
 	pairs []*dto.LabelPair
-	text  []byte
+	text  textRef
 }
 
 // constMetric is one const gauge or counter whose label pairs may be
@@ -117,7 +118,7 @@ func (e *emitter) gauge(f *family, v float64, ls *labelSet) {
 	}
 	if ls.owner != f && (ls.owner == nil || !slices.Equal(ls.owner.labels, f.labels)) {
 		// First use, or used with other label names: (re)build.
-		ls.owner, ls.pairs, ls.text = f, nil, nil
+		ls.owner, ls.pairs, ls.text = f, nil, textRef{}
 	}
 	if e.text != nil {
 		e.text.add(f, v, ls)

@@ -112,7 +112,7 @@ func TestEmitOrderIsExpositionOrder(t *testing.T) {
 		}
 		for i := 1; i < len(series); i++ {
 			if compareSeries(f, &series[i-1], &series[i]) >= 0 {
-				t.Fatalf("%s: series %s emitted after %s", f.name, series[i].text, series[i-1].text)
+				t.Fatalf("%s: series %s emitted after %s", f.name, e.text.labelsText(series[i].text), e.text.labelsText(series[i-1].text))
 			}
 		}
 	}
