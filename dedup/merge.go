@@ -499,17 +499,19 @@ type indexedGuest struct {
 func (a *indexedGuest) sameKey(b *indexedGuest) bool { return a.typ == b.typ && a.id == b.id }
 
 func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
-	// Small keys sort faster than the guests themselves.
+	// Small keys without pointers sort faster than the guests themselves
+	// (moving them needs no GC write barrier).
 	type keyed struct {
-		id   string // normalised VMID
-		vmid int64  // when > 0, id is its decimal form
-		rank int32  // the backup type's place in string order: "" < ct < vm
-		i    int32
+		vmid int64 // when > 0, the id is its decimal form
+		rank int32 // the backup type's place in string order: "" < ct < vm
+		i    int32 // the guest's index in gs and ids
 	}
 	keys := make([]keyed, len(gs))
+	ids := make([]string, len(gs)) // normalised VMIDs
 	for i := range gs {
 		g := &gs[i]
-		keys[i] = keyed{normalizeVMID(guestID(*g)), int64(max(g.VMID, 0)), typeRank(BackupTypeOfGuest(g.Type)), int32(i)}
+		ids[i] = normalizeVMID(guestID(*g))
+		keys[i] = keyed{int64(max(g.VMID, 0)), typeRank(BackupTypeOfGuest(g.Type)), int32(i)}
 	}
 	// By type, then id by length and text, which for decimal ids without
 	// leading zeros is their numeric order: so numbers are compared
@@ -524,10 +526,11 @@ func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
 				return c
 			}
 		} else {
-			if len(a.id) != len(b.id) {
-				return len(a.id) - len(b.id)
+			x, y := ids[a.i], ids[b.i]
+			if len(x) != len(y) {
+				return len(x) - len(y)
 			}
-			if c := strings.Compare(a.id, b.id); c != 0 {
+			if c := strings.Compare(x, y); c != 0 {
 				return c
 			}
 		}
@@ -535,7 +538,7 @@ func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
 	})
 	x := &guestIndex{guests: make([]indexedGuest, len(gs)), vm: make(map[string]int, len(gs)), ct: map[string]int{}}
 	for j, k := range keys {
-		x.guests[j] = indexedGuest{rankedTypes[k.rank], k.id, &gs[k.i]}
+		x.guests[j] = indexedGuest{rankedTypes[k.rank], ids[k.i], &gs[k.i]}
 		// Equal keys are adjacent: the first of them is the guest.
 		if kg := &x.guests[j]; j == 0 || !x.guests[j-1].sameKey(kg) {
 			if m := x.byType(kg.typ); m != nil {
