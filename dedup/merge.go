@@ -732,7 +732,15 @@ func permissionSuspect(clusters map[string]Cluster, r Repository, res PVEResult)
 	if len(res.Volumes) != 0 || r.StorageType == "pbs" {
 		return Warning{}, false
 	}
-	for _, c := range clusters {
+	// In name order: two clusters on one target (a misconfiguration) must
+	// still give the same warning every time.
+	names := make([]string, 0, len(clusters))
+	for name := range clusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := clusters[name]
 		if c.Target != r.Target || !c.Up {
 			continue
 		}
