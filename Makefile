@@ -1,9 +1,11 @@
 # Build and test entry points. `make test` is THE test command: the README
 # and .ci/run both use it, so a green `make test` locally means a green CI.
 #
-# Tools it uses when present: staticcheck (go install
-# honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)), promtool and
-# prometheus (Debian: apt-get install prometheus). .ci/run installs them.
+# Go tools run pinned with `go run module@version` (staticcheck), so a fresh
+# machine with Go needs nothing installed for them. Debian tools (promtool,
+# prometheus, alertmanager, systemd-analyze, chromium) are checked first:
+# `make deps` installs them when root, or prints the one apt-get line to run.
+# No check is ever skipped silently.
 
 GO          ?= go
 BIN         ?= proxmox-backup-exporter
@@ -31,8 +33,11 @@ LDFLAGS := -s -w \
 # Every Go file of both modules (tracked or not), but not test fixtures.
 GOFILES = $$(find . -type f -name '*.go' -not -path './.cache/*' -not -path '*/testdata/*')
 
-# staticcheck from PATH or from `go install`'s default location.
-STATICCHECK := $(shell command -v staticcheck 2>/dev/null || { p="$$($(GO) env GOPATH)/bin/staticcheck"; [ -x "$$p" ] && echo "$$p"; })
+# staticcheck pinned, fetched through the Go module proxy on first use.
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# Debian packages whose commands `make test` runs, as command:package.
+DEB_TOOLS := promtool:prometheus prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager systemd-analyze:systemd chromium:chromium
 
 .PHONY: all
 all: build
@@ -40,7 +45,8 @@ all: build
 .PHONY: help
 help:
 	@echo "make build               static binary ./$(BIN) with version information"
-	@echo "make test                everything CI runs: gofmt, vet, staticcheck, go test -race, fuzz, mixin, examples, e2e, docker-build-check"
+	@echo "make test                everything CI runs: deps, self-contained, gofmt, vet, staticcheck, go test -race, fuzz, mixin, examples, e2e, docker-build-check"
+	@echo "make deps                install the Debian tools make test needs (root), or print the apt-get line"
 	@echo "make demo                run the exporter against the built-in emulated homelab"
 	@echo "make bench               Go benchmarks with -benchmem"
 	@echo "make fmt                 gofmt -w"
@@ -82,12 +88,16 @@ vet:
 
 .PHONY: staticcheck
 staticcheck:
-	@if [ -n "$(STATICCHECK)" ]; then \
-		echo '==> staticcheck ./...'; $(STATICCHECK) ./... || exit 1; \
-		if [ -f tools/go.mod ]; then echo '==> (tools) staticcheck ./...'; cd tools && $(STATICCHECK) ./... || exit 1; fi; \
-	else \
-		echo '==> staticcheck not installed; skipping (go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION))'; \
-	fi
+	@echo '==> staticcheck@$(STATICCHECK_VERSION) ./...'
+	$(STATICCHECK) ./...
+	@echo '==> (tools) staticcheck@$(STATICCHECK_VERSION) ./...'
+	cd tools && $(STATICCHECK) ./...
+
+# The Debian tools `make test` needs: installed with apt-get when root and
+# missing, otherwise the exact command to run. (.ci/run calls this too.)
+.PHONY: deps
+deps:
+	@DEB_TOOLS='$(DEB_TOOLS)' bash .ci/deps
 
 .PHONY: lint
 lint: fmt-check vet staticcheck
@@ -108,11 +118,9 @@ fuzz:
 # tools module's own tests (mixtool-style lint), then promtool.
 .PHONY: mixin
 mixin:
-	@if [ ! -f tools/go.mod ] || [ ! -d mixins ]; then echo '==> mixin: tools/ or mixins/ not present yet; skipping'; exit 0; fi; \
-	set -e; \
-	echo '==> (tools) go run ./cmd/mixin -check ../mixins'; (cd tools && $(GO) run ./cmd/mixin -check ../mixins); \
+	@set -e; \
+	echo '==> (tools) go run ./cmd/mixin -check mixins'; (cd tools && $(GO) run ./cmd/mixin -check $(CURDIR)/mixins); \
 	echo '==> (tools) go test ./...'; (cd tools && $(GO) test -count=1 ./...); \
-	if ! command -v promtool >/dev/null; then echo 'promtool is missing: apt-get install prometheus (or run .ci/run)'; exit 1; fi; \
 	echo '==> promtool check rules mixins/prometheus_*.yaml'; promtool check rules mixins/prometheus_*.yaml; \
 	if ls mixins/tests/*.yaml >/dev/null 2>&1; then \
 		echo '==> promtool test rules mixins/tests/*.yaml'; promtool test rules mixins/tests/*.yaml; \
@@ -125,7 +133,7 @@ mixin:
 .PHONY: e2e
 e2e:
 	@pkgs="$$(grep -rlE --include='*_test.go' '^//go:build .*\be2e\b' --exclude-dir=tools --exclude-dir=.cache . | xargs -r -n1 dirname | sort -u)"; \
-	if [ -z "$$pkgs" ]; then echo '==> no e2e tests (build tag e2e) yet; skipping'; exit 0; fi; \
+	if [ -z "$$pkgs" ]; then echo 'no e2e tests (build tag e2e) found'; exit 1; fi; \
 	echo "==> go test -tags e2e -run E2E -count=1 -v $$pkgs"; \
 	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 10m $$pkgs
 
@@ -135,17 +143,21 @@ e2e:
 .PHONY: examples
 examples:
 	@set -e; \
-	if command -v promtool >/dev/null; then echo '==> promtool check config --syntax-only examples/prometheus.yml'; promtool check config --syntax-only examples/prometheus.yml; \
-	else echo '==> promtool missing; skipping examples/prometheus.yml'; fi; \
-	if command -v amtool >/dev/null; then echo '==> amtool check-config examples/alertmanager.yml'; amtool check-config examples/alertmanager.yml; \
-	else echo '==> amtool missing; skipping examples/alertmanager.yml'; fi; \
-	if command -v systemd-analyze >/dev/null; then \
-		echo '==> systemd-analyze verify examples/systemd/proxmox-backup-exporter.service'; \
-		d="$$(mktemp -d)"; trap 'rm -rf "$$d"' EXIT; \
-		sed 's|^ExecStart=/usr/local/bin/proxmox-backup-exporter|ExecStart=/bin/true|' examples/systemd/proxmox-backup-exporter.service > "$$d/proxmox-backup-exporter.service"; \
-		out="$$(systemd-analyze verify "$$d/proxmox-backup-exporter.service" 2>&1)" || { echo "$$out"; exit 1; }; \
-		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
-	else echo '==> systemd-analyze missing; skipping the systemd unit'; fi
+	echo '==> promtool check config --syntax-only examples/prometheus.yml'; promtool check config --syntax-only examples/prometheus.yml; \
+	echo '==> amtool check-config examples/alertmanager.yml'; amtool check-config examples/alertmanager.yml; \
+	echo '==> systemd-analyze verify examples/systemd/proxmox-backup-exporter.service'; \
+	d="$$(mktemp -d)"; trap 'rm -rf "$$d"' EXIT; \
+	sed 's|^ExecStart=/usr/local/bin/proxmox-backup-exporter|ExecStart=/bin/true|' examples/systemd/proxmox-backup-exporter.service > "$$d/proxmox-backup-exporter.service"; \
+	out="$$(systemd-analyze verify "$$d/proxmox-backup-exporter.service" 2>&1)" || { echo "$$out"; exit 1; }; \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+# A clone from a public host has nothing beside it: no tracked file may
+# reach outside the repository (CI lays other folders beside its clone,
+# which would hide such a dependency).
+.PHONY: self-contained
+self-contained:
+	@echo '==> no tracked file reaches outside the repository'
+	@bash .ci/self-contained
 
 .PHONY: docker-build-check
 docker-build-check:
@@ -153,7 +165,7 @@ docker-build-check:
 	@bash .ci/docker-build-check
 
 .PHONY: test
-test: fmt-check vet staticcheck unit fuzz mixin examples e2e docker-build-check
+test: deps self-contained fmt-check vet staticcheck unit fuzz mixin examples e2e docker-build-check
 	@echo '==> make test: all checks passed'
 
 .PHONY: clean

@@ -7,7 +7,7 @@ import (
 )
 
 // Fuzz tests for every parser of Proxmox strings. Seeds come from the
-// samples in ../shared/proxmox-api/samples. They check that parsers never
+// Proxmox API samples in proxmox/testdata/samples. They check that parsers never
 // panic and that what they accept is consistent; CI runs each briefly with
 // -fuzz (see the Makefile), plain `go test` runs the seeds.
 

@@ -9,10 +9,11 @@ import (
 	"testing"
 )
 
-// samplesDir is ../shared/proxmox-api/samples beside the repository (CI
-// checks shared/ out next to it). Missing samples are a failure, not a
-// skip: these tests are what ties our models to real Proxmox answers.
-var samplesDir = filepath.Join("..", "..", "shared", "proxmox-api", "samples")
+// samplesDir holds real and reconstructed Proxmox API answers, copied into
+// the repository with their sources (testdata/samples/SOURCES.md). Missing
+// samples are a failure, not a skip: these tests are what ties our models
+// to real Proxmox answers.
+var samplesDir = filepath.Join("testdata", "samples")
 
 // decodeSample decodes a sample through DecodeEnvelope, exactly as the
 // client does with a response body.
@@ -565,11 +566,11 @@ func sampleFiles(tb testing.TB) []string {
 	tb.Helper()
 	entries, err := os.ReadDir(samplesDir)
 	if err != nil {
-		tb.Fatalf("samples: %v (CI checks out shared/ next to the repository; the samples are required)", err)
+		tb.Fatalf("samples: %v (testdata/samples is tracked in git; the samples are required)", err)
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
 			names = append(names, e.Name())
 		}
 	}
@@ -578,6 +579,32 @@ func sampleFiles(tb testing.TB) []string {
 		tb.Fatalf("samples: %s is empty", samplesDir)
 	}
 	return names
+}
+
+// TestSamplesHaveSources keeps every sample traceable: SOURCES.md names
+// where each file came from, and names no file that is not there.
+func TestSamplesHaveSources(t *testing.T) {
+	sources, err := os.ReadFile(filepath.Join(samplesDir, "SOURCES.md"))
+	if err != nil {
+		t.Fatalf("samples: %v", err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(sources), "\n") {
+		if rest, ok := strings.CutPrefix(line, "| `"); ok {
+			if name, _, ok := strings.Cut(rest, "`"); ok && strings.HasSuffix(name, ".json") {
+				listed[name] = true
+			}
+		}
+	}
+	for _, name := range sampleFiles(t) {
+		if !listed[name] {
+			t.Errorf("sample %s has no row in SOURCES.md: say where it came from", name)
+		}
+		delete(listed, name)
+	}
+	for name := range listed {
+		t.Errorf("SOURCES.md lists %s, which is not in %s", name, samplesDir)
+	}
 }
 
 func TestSamplesDecode(t *testing.T) {

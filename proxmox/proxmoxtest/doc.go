@@ -2,7 +2,7 @@
 // Servers over real HTTPS, for tests, benchmarks and the exporter's --demo.
 //
 // It is our stand-in for reality, so it follows the real products
-// (../shared/proxmox-api/REFERENCE.md and its samples), not what our client
+// (the captured API answers in ../testdata/samples), not what our client
 // expects; it shares no decoding code with package proxmox, and a shape test
 // compares its answers with the captured samples.
 //

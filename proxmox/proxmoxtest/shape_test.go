@@ -11,10 +11,10 @@ import (
 )
 
 // The samples are captures and reconstructions of the real APIs
-// (../shared/proxmox-api/SOURCES.md). This test keeps the emulator from
+// (../testdata/samples/SOURCES.md). This test keeps the emulator from
 // drifting into what our code happens to expect: for every sample, the
 // emulator's answer to the same endpoint must have the same JSON shape.
-const samplesDir = "../../../shared/proxmox-api/samples"
+const samplesDir = "../testdata/samples"
 
 // shape is the union of the JSON types seen at one position, with object
 // fields and array elements merged over all items.
@@ -169,7 +169,7 @@ func bodies(rs ...resp) [][]byte {
 func TestShapeMatchesSamples(t *testing.T) {
 	entries, err := os.ReadDir(samplesDir)
 	if err != nil {
-		t.Fatalf("samples directory %s missing (the CI checks out shared/ beside the repository): %v", samplesDir, err)
+		t.Fatalf("samples directory %s missing (proxmox/testdata/samples, tracked in git): %v", samplesDir, err)
 	}
 	s := shapeModel(t)
 	pve1 := func(path string, kv ...string) func(t *testing.T, s *Server) [][]byte {
