@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // demo is a running emulated homelab and the config that points at it.
 type demo struct {
 	config *config.Config
-	server *proxmoxtest.Server
+	server *emulator.Server
 }
 
 func (d *demo) close() { d.server.Close() }
@@ -25,8 +25,8 @@ func (d *demo) close() { d.server.Close() }
 // one PBS target with the emulator's tokens, and the emulator's certificate
 // fingerprints pinned, exactly as for a real self-signed Proxmox.
 func startDemo(now time.Time) (*demo, error) {
-	m := proxmoxtest.Homelab(now)
-	srv, err := proxmoxtest.Start(m)
+	m := emulator.Homelab(now)
+	srv, err := emulator.Start(m)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // e2eClient talks to the three local servers; its idle connections are
@@ -43,7 +43,7 @@ import (
 var e2eClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 
 // The alerts the demo homelab must raise, with every label but job and
-// instance (proxmoxtest.Homelab documents why each one is there). The set
+// instance (emulator.Homelab documents why each one is there). The set
 // is exact: an alert that fires and is not listed fails the test, which is
 // how "templates (107), excluded guests (109) and orphans (vm/120) never
 // alert" and "no source or repository is down" are checked.
@@ -98,7 +98,7 @@ func TestE2EPrometheus(t *testing.T) {
 
 	// 1. The emulated estate, built around the real clock: the exporter
 	// and Prometheus judge ages against time.Now().
-	srv, err := proxmoxtest.Start(proxmoxtest.Homelab(time.Now()))
+	srv, err := emulator.Start(emulator.Homelab(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ scrape_configs:
 // the README recommends: every node URL of the cluster with its CA file,
 // the PBS with its certificate fingerprint pinned, token secrets in files
 // of their own (mode 0600).
-func writeE2EConfig(t *testing.T, dir string, srv *proxmoxtest.Server) string {
+func writeE2EConfig(t *testing.T, dir string, srv *emulator.Server) string {
 	t.Helper()
 	writeFile(t, filepath.Join(dir, "pve-root-ca.pem"), string(srv.PVECAPEM("homelab")))
 	pveID, pveSecret := srv.PVEToken("homelab")
@@ -836,7 +836,7 @@ type dashPanel struct {
 // outage: Alertmanager gets no "resolved" for a problem nobody fixed), no
 // guest's count may turn into 0; then everything recovers, to exactly the
 // alerts that fired before.
-func sourceDown(t *testing.T, p *promAPI, srv *proxmoxtest.Server, target, kind string) {
+func sourceDown(t *testing.T, p *promAPI, srv *emulator.Server, target, kind string) {
 	settled(t, p, "before taking "+target+" down")
 	baseline := map[string]bool{}
 	for _, k := range wantFiring {
@@ -867,7 +867,7 @@ func sourceDown(t *testing.T, p *promAPI, srv *proxmoxtest.Server, target, kind 
 		return strings.Join(bad, "\n")
 	}
 
-	srv.SetFault(proxmoxtest.Fault{Target: target, Kind: proxmoxtest.Down})
+	srv.SetFault(emulator.Fault{Target: target, Kind: emulator.Down})
 	cleared := false
 	defer func() {
 		if !cleared {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // In the manner of node_exporter's end-to-end test: build the binary, run
@@ -232,7 +232,7 @@ func diffLines(want, got string) string {
 
 // writeConfig writes a config file for the emulated homelab; secret
 // overrides the PVE token secret when not empty (to break it).
-func writeConfig(t *testing.T, dir string, srv *proxmoxtest.Server, pveSecret string) string {
+func writeConfig(t *testing.T, dir string, srv *emulator.Server, pveSecret string) string {
 	t.Helper()
 	ca := filepath.Join(dir, "pve-ca.pem")
 	if err := os.WriteFile(ca, srv.PVECAPEM("homelab"), 0o600); err != nil {
@@ -269,9 +269,9 @@ pbs:
 	return path
 }
 
-func startHomelab(t *testing.T) *proxmoxtest.Server {
+func startHomelab(t *testing.T) *emulator.Server {
 	t.Helper()
-	srv, err := proxmoxtest.Start(proxmoxtest.Homelab(time.Unix(demoNow, 0)))
+	srv, err := emulator.Start(emulator.Homelab(time.Unix(demoNow, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}

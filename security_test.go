@@ -23,7 +23,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // Security of the program as users run it (issue 8).
@@ -45,16 +45,16 @@ func TestSecretsNeverShown(t *testing.T) {
 
 	faults := []struct {
 		name  string
-		fault *proxmoxtest.Fault
+		fault *emulator.Fault
 	}{
 		{"healthy", nil},
-		{"pbs 401", &proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Status401}},
-		{"pve 403", &proxmoxtest.Fault{Target: "homelab", Kind: proxmoxtest.Status403}},
-		{"pve 500", &proxmoxtest.Fault{Target: "homelab", PathPrefix: "/nodes/pve1/storage", Kind: proxmoxtest.Status500, Message: "boom"}},
-		{"pbs down", &proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down}},
-		{"pve first node down", &proxmoxtest.Fault{Target: "homelab", Node: "pve1", Kind: proxmoxtest.Down}},
-		{"pbs malformed", &proxmoxtest.Fault{Target: "pbs1", PathPrefix: "/admin/datastore", Kind: proxmoxtest.MalformedJSON}},
-		{"pbs no privilege", &proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.NoBackupPrivilege}},
+		{"pbs 401", &emulator.Fault{Target: "pbs1", Kind: emulator.Status401}},
+		{"pve 403", &emulator.Fault{Target: "homelab", Kind: emulator.Status403}},
+		{"pve 500", &emulator.Fault{Target: "homelab", PathPrefix: "/nodes/pve1/storage", Kind: emulator.Status500, Message: "boom"}},
+		{"pbs down", &emulator.Fault{Target: "pbs1", Kind: emulator.Down}},
+		{"pve first node down", &emulator.Fault{Target: "homelab", Node: "pve1", Kind: emulator.Down}},
+		{"pbs malformed", &emulator.Fault{Target: "pbs1", PathPrefix: "/admin/datastore", Kind: emulator.MalformedJSON}},
+		{"pbs no privilege", &emulator.Fault{Target: "pbs1", Kind: emulator.NoBackupPrivilege}},
 	}
 	var outputs []string
 	for _, f := range faults {

@@ -23,10 +23,10 @@ import (
 	"time"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
-// benchEmulatorEnv carries the child's proxmoxtest.GenOptions as JSON.
+// benchEmulatorEnv carries the child's emulator.GenOptions as JSON.
 const benchEmulatorEnv = "PBE_BENCH_EMULATOR"
 
 // Routes whose counts the benchmarks report separately.
@@ -66,13 +66,13 @@ type routeStat struct {
 }
 
 func runBenchEmulator(spec string, in io.Reader, out io.Writer) int {
-	var o proxmoxtest.GenOptions
+	var o emulator.GenOptions
 	if err := json.Unmarshal([]byte(spec), &o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench emulator:", err)
 		return 2
 	}
-	m := proxmoxtest.Generate(o)
-	srv, err := proxmoxtest.Start(m)
+	m := emulator.Generate(o)
+	srv, err := emulator.Start(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench emulator:", err)
 		return 2
@@ -130,7 +130,7 @@ type benchEmulator struct {
 
 // startBenchEmulator starts the child and waits for its addresses. The
 // child is stopped by b.Cleanup.
-func startBenchEmulator(b *testing.B, o proxmoxtest.GenOptions) *benchEmulator {
+func startBenchEmulator(b *testing.B, o emulator.GenOptions) *benchEmulator {
 	b.Helper()
 	exe, err := os.Executable()
 	if err != nil {

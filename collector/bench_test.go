@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // benchScrapeInterval is how far the data clock moves between warm scrapes:
@@ -63,14 +63,14 @@ func BenchmarkScrape(b *testing.B) {
 	// PBS listing of 600,000 snapshots took three minutes, 300 µs each);
 	// 50 µs keeps the cold scrape short while every listing's latency,
 	// not the exporter's CPU, sets the scrape's critical path.
-	lat := proxmoxtest.Latency{PerRequest: 5 * time.Millisecond, PerItem: 50 * time.Microsecond}
+	lat := emulator.Latency{PerRequest: 5 * time.Millisecond, PerItem: 50 * time.Microsecond}
 	cases := []struct {
 		name string
-		opts proxmoxtest.GenOptions
+		opts emulator.GenOptions
 	}{
-		{"a_4nodes_5000guests_250k", proxmoxtest.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
-		{"b_4nodes_5000guests_1M", proxmoxtest.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 200}},
-		{"c_latency_5ms", proxmoxtest.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50, Latency: lat}},
+		{"a_4nodes_5000guests_250k", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
+		{"b_4nodes_5000guests_1M", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 200}},
+		{"c_latency_5ms", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50, Latency: lat}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

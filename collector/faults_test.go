@@ -11,7 +11,7 @@ import (
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // The fault matrix (issue 8): every real-world failure mode of the
@@ -75,23 +75,23 @@ const (
 )
 
 // nfsContent matches the listing of the shared NFS storage on any node.
-func nfsContent(kind proxmoxtest.FaultKind, msg string, size int64) func(e *env) {
+func nfsContent(kind emulator.FaultKind, msg string, size int64) func(e *env) {
 	return func(e *env) {
 		for _, n := range []string{"pve1", "pve2", "pve3"} {
-			e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, PathPrefix: "/nodes/" + n + "/storage/nfs-backup/content", Kind: kind, Message: msg, Size: size})
+			e.srv.SetFault(emulator.Fault{Target: pveTarget, PathPrefix: "/nodes/" + n + "/storage/nfs-backup/content", Kind: kind, Message: msg, Size: size})
 		}
 	}
 }
 
 // store1Groups matches the groups listings of every namespace of store1.
-func store1Groups(kind proxmoxtest.FaultKind, msg string, size int64) func(e *env) {
+func store1Groups(kind emulator.FaultKind, msg string, size int64) func(e *env) {
 	return func(e *env) {
-		e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, PathPrefix: "/admin/datastore/store1/groups", Kind: kind, Message: msg, Size: size})
+		e.srv.SetFault(emulator.Fault{Target: pbsTarget, PathPrefix: "/admin/datastore/store1/groups", Kind: kind, Message: msg, Size: size})
 	}
 }
 
-func whole(target string, kind proxmoxtest.FaultKind) func(e *env) {
-	return func(e *env) { e.srv.SetFault(proxmoxtest.Fault{Target: target, Kind: kind}) }
+func whole(target string, kind emulator.FaultKind) func(e *env) {
+	return func(e *env) { e.srv.SetFault(emulator.Fault{Target: target, Kind: kind}) }
 }
 
 // the repositories of store1's namespaces and the PVE node-local ones.
@@ -114,7 +114,7 @@ func faultCases() []faultCase {
 	)
 	return []faultCase{
 		// Whole target down.
-		{name: "down/pve", target: pveTarget, inject: whole(pveTarget, proxmoxtest.Down),
+		{name: "down/pve", target: pveTarget, inject: whole(pveTarget, emulator.Down),
 			reason: "unreachable", zero: []string{pveUp0}, logEndpoint: "GET /nodes", logHint: "cannot connect",
 			check: func(t *testing.T, e *env, x exposition) {
 				// The PBS groups the cluster's pbs storage maps keep their
@@ -123,7 +123,7 @@ func faultCases() []faultCase {
 					t.Error("pbs1:store1/homelab groups lost their cluster label while homelab is down")
 				}
 			}},
-		{name: "down/pbs", target: pbsTarget, inject: whole(pbsTarget, proxmoxtest.Down),
+		{name: "down/pbs", target: pbsTarget, inject: whole(pbsTarget, emulator.Down),
 			reason: "unreachable", zero: []string{pbsUp0, `proxmox_backup_repository_up{repository="homelab:backup-server"}`},
 			logEndpoint: "GET /admin/datastore", logHint: "8007"},
 		// One of several URLs down: the client fails over to pve2 for the
@@ -131,7 +131,7 @@ func faultCases() []faultCase {
 		// pveproxy and answer 595.
 		{name: "first-url-down/pve", target: pveTarget,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, Node: "pve1", Kind: proxmoxtest.Down})
+				e.srv.SetFault(emulator.Fault{Target: pveTarget, Node: "pve1", Kind: emulator.Down})
 			},
 			reason: "unreachable", zero: []string{pveUp0, `proxmox_backup_repository_up{repository="homelab/pve1:local"}`},
 			logEndpoint: "/nodes/pve1/", logHint: "59x",
@@ -145,20 +145,20 @@ func faultCases() []faultCase {
 			}},
 		{name: "node-offline/pve", target: pveTarget, targetUp: true,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, Node: "pve3", Kind: proxmoxtest.NodeOffline})
+				e.srv.SetFault(emulator.Fault{Target: pveTarget, Node: "pve3", Kind: emulator.NodeOffline})
 			},
 			zero:        []string{`proxmox_backup_repository_up{repository="homelab/pve3:local"}`, `proxmox_backup_repository_up{repository="homelab/pve3:usb"}`},
 			logEndpoint: "GET /nodes", logHint: "node-local"},
 		// One datastore unusable.
 		{name: "maintenance/pbs", target: pbsTarget, targetUp: true,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Datastore: "archive", Kind: proxmoxtest.Maintenance, Message: "type=offline,message=disk%20swap"})
+				e.srv.SetFault(emulator.Fault{Target: pbsTarget, Datastore: "archive", Kind: emulator.Maintenance, Message: "type=offline,message=disk%20swap"})
 			},
 			zero:        []string{`proxmox_backup_datastore_up{datastore="archive"}`},
 			logEndpoint: "GET /admin/datastore", logHint: "maintenance"},
 		{name: "maintenance-read-only/pbs", target: pbsTarget, targetUp: true, noLog: true,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Datastore: "store1", Kind: proxmoxtest.Maintenance, Message: "type=read-only,message=upgrade"})
+				e.srv.SetFault(emulator.Fault{Target: pbsTarget, Datastore: "store1", Kind: emulator.Maintenance, Message: "type=read-only,message=upgrade"})
 			},
 			check: func(t *testing.T, e *env, x exposition) {
 				if v, _ := x.get("proxmox_backup_datastore_up", "datastore", "store1"); v != "1" {
@@ -167,60 +167,60 @@ func faultCases() []faultCase {
 			}},
 		{name: "unmounted/pbs", target: pbsTarget, targetUp: true,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Datastore: "store1", Kind: proxmoxtest.Unmounted})
+				e.srv.SetFault(emulator.Fault{Target: pbsTarget, Datastore: "store1", Kind: emulator.Unmounted})
 			},
 			zero:        []string{`proxmox_backup_datastore_up{datastore="store1"}`, `proxmox_backup_repository_up{repository="homelab:backup-server"}`},
 			logEndpoint: "GET /admin/datastore", logHint: "not mounted"},
 		{name: "storage-offline/pve", target: pveTarget,
 			inject: func(e *env) {
-				e.srv.Update(func(m *proxmoxtest.Model) { storageOf(m, "nfs-backup").Offline = true })
+				e.srv.Update(func(m *emulator.Model) { storageOf(m, "nfs-backup").Offline = true })
 			},
 			clear: func(e *env) {
-				e.srv.Update(func(m *proxmoxtest.Model) { storageOf(m, "nfs-backup").Offline = false })
+				e.srv.Update(func(m *emulator.Model) { storageOf(m, "nfs-backup").Offline = false })
 			},
 			reason: "bad_response", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logMessage: "not online"},
 		// Authentication and authorisation.
-		{name: "401/pve", target: pveTarget, inject: whole(pveTarget, proxmoxtest.Status401),
+		{name: "401/pve", target: pveTarget, inject: whole(pveTarget, emulator.Status401),
 			reason: "auth", zero: []string{pveUp0}, logEndpoint: "GET /nodes", logHint: "token_id"},
-		{name: "401/pbs", target: pbsTarget, inject: whole(pbsTarget, proxmoxtest.Status401),
+		{name: "401/pbs", target: pbsTarget, inject: whole(pbsTarget, emulator.Status401),
 			reason: "auth", zero: []string{pbsUp0}, logEndpoint: "GET /admin/datastore", logHint: "token_id"},
-		{name: "403/pve", target: pveTarget, inject: whole(pveTarget, proxmoxtest.Status403),
+		{name: "403/pve", target: pveTarget, inject: whole(pveTarget, emulator.Status403),
 			reason: "permission", zero: []string{pveUp0}, logEndpoint: "GET /cluster/status", logHint: "Sys.Audit"},
-		{name: "403/pbs", target: pbsTarget, inject: whole(pbsTarget, proxmoxtest.Status403),
+		{name: "403/pbs", target: pbsTarget, inject: whole(pbsTarget, emulator.Status403),
 			reason: "permission", zero: []string{pbsUp0}, logEndpoint: "GET /admin/datastore", logHint: "Datastore.Audit"},
 		// PVE's proxy could not reach the node serving the call.
 		{name: "596/pve", target: pveTarget,
 			inject: func(e *env) {
-				e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, Node: "pve2", Kind: proxmoxtest.Status596})
+				e.srv.SetFault(emulator.Fault{Target: pveTarget, Node: "pve2", Kind: emulator.Status596})
 			},
 			reason: "unreachable", zero: []string{pveUp0, `proxmox_backup_repository_up{repository="homelab/pve2:local"}`},
 			logEndpoint: "/nodes/pve2/", logHint: "59x"},
 		// Server errors.
-		{name: "500/pve", target: pveTarget, inject: nfsContent(proxmoxtest.Status500, pveMsg500, 0),
+		{name: "500/pve", target: pveTarget, inject: nfsContent(emulator.Status500, pveMsg500, 0),
 			reason: "bad_response", zero: []string{pveUp0, nfsRepo}, logEndpoint: "/storage/nfs-backup/content", logMessage: pveMsg500},
-		{name: "500/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.Status500, pbsMsg500, 0),
+		{name: "500/pbs", target: pbsTarget, inject: store1Groups(emulator.Status500, pbsMsg500, 0),
 			reason: "bad_response", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logMessage: "unable to open chunk store"},
-		{name: "503/pve", target: pveTarget, inject: whole(pveTarget, proxmoxtest.Status503),
+		{name: "503/pve", target: pveTarget, inject: whole(pveTarget, emulator.Status503),
 			reason: "unreachable", zero: []string{pveUp0}, logEndpoint: "GET /nodes", logHint: "503"},
-		{name: "503/pbs", target: pbsTarget, inject: whole(pbsTarget, proxmoxtest.Status503),
+		{name: "503/pbs", target: pbsTarget, inject: whole(pbsTarget, emulator.Status503),
 			reason: "unreachable", zero: []string{pbsUp0}, logEndpoint: "GET /admin/datastore", logHint: "503"},
 		// A listing that hangs past the scrape deadline.
-		{name: "hang/pve", target: pveTarget, inject: nfsContent(proxmoxtest.Hang, "", 0), timeout: 4 * time.Second,
+		{name: "hang/pve", target: pveTarget, inject: nfsContent(emulator.Hang, "", 0), timeout: 4 * time.Second,
 			reason: "timeout", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logHint: "scrape_timeout"},
-		{name: "hang/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.Hang, "", 0), timeout: 4 * time.Second,
+		{name: "hang/pbs", target: pbsTarget, inject: store1Groups(emulator.Hang, "", 0), timeout: 4 * time.Second,
 			reason: "timeout", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logHint: "scrape_timeout"},
 		// Broken bodies.
-		{name: "malformed-json/pve", target: pveTarget, inject: nfsContent(proxmoxtest.MalformedJSON, "", 0),
+		{name: "malformed-json/pve", target: pveTarget, inject: nfsContent(emulator.MalformedJSON, "", 0),
 			reason: "bad_response", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logMessage: "malformed JSON"},
-		{name: "malformed-json/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.MalformedJSON, "", 0),
+		{name: "malformed-json/pbs", target: pbsTarget, inject: store1Groups(emulator.MalformedJSON, "", 0),
 			reason: "bad_response", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logMessage: "malformed JSON"},
-		{name: "truncated/pve", target: pveTarget, inject: nfsContent(proxmoxtest.Truncated, "", 0),
+		{name: "truncated/pve", target: pveTarget, inject: nfsContent(emulator.Truncated, "", 0),
 			reason: "bad_response", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logMessage: "truncated"},
-		{name: "truncated/pbs", target: pbsTarget, inject: store1Groups(proxmoxtest.Truncated, "", 0),
+		{name: "truncated/pbs", target: pbsTarget, inject: store1Groups(emulator.Truncated, "", 0),
 			reason: "bad_response", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logMessage: "truncated"},
-		{name: "oversized/pve", target: pveTarget, capResponses: 256 << 10, inject: nfsContent(proxmoxtest.Oversized, "", 1<<20),
+		{name: "oversized/pve", target: pveTarget, capResponses: 256 << 10, inject: nfsContent(emulator.Oversized, "", 1<<20),
 			reason: "bad_response", zero: []string{pveUp0, nfsRepo}, logEndpoint: "nfs-backup", logMessage: "larger than 262144 bytes"},
-		{name: "oversized/pbs", target: pbsTarget, capResponses: 256 << 10, inject: store1Groups(proxmoxtest.Oversized, "", 1<<20),
+		{name: "oversized/pbs", target: pbsTarget, capResponses: 256 << 10, inject: store1Groups(emulator.Oversized, "", 1<<20),
 			reason: "bad_response", zero: append([]string{pbsUp0}, store1Repos...), logEndpoint: "store1", logMessage: "larger than 262144 bytes"},
 		// Certificates: a renewed certificate against a stale pin, and an
 		// expired one against a trusted CA. A certificate change comes with
@@ -259,13 +259,13 @@ func faultCases() []faultCase {
 		{name: "expired-cert/pve", target: pveTarget,
 			inject: func(e *env) {
 				e.restartListener(pveTarget, "")
-				e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, Kind: proxmoxtest.ExpiredCert})
+				e.srv.SetFault(emulator.Fault{Target: pveTarget, Kind: emulator.ExpiredCert})
 			},
 			reason: "tls", zero: []string{pveUp0}, logEndpoint: "GET /nodes", logMessage: "expired"},
 		{name: "expired-cert/pbs", target: pbsTarget, spec: envSpec{pbsTLS: trustCA},
 			inject: func(e *env) {
 				e.restartListener(pbsTarget, "")
-				e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Kind: proxmoxtest.ExpiredCert})
+				e.srv.SetFault(emulator.Fault{Target: pbsTarget, Kind: emulator.ExpiredCert})
 			},
 			reason: "tls", zero: []string{pbsUp0}, logEndpoint: "GET /admin/datastore", logMessage: "expired"},
 		// A token without the privilege to see backups: HTTP 200 with an
@@ -273,16 +273,16 @@ func faultCases() []faultCase {
 		// PVE reports used space on a backup-only storage, and wherever a
 		// backup task newer than the newest visible backup succeeded; the
 		// repositories are then unknown, never an empty "0 backups".
-		{name: "no-backup-privilege/pve", target: pveTarget, targetUp: true, inject: whole(pveTarget, proxmoxtest.NoBackupPrivilege),
+		{name: "no-backup-privilege/pve", target: pveTarget, targetUp: true, inject: whole(pveTarget, emulator.NoBackupPrivilege),
 			reason: "permission", zero: []string{nfsRepo, `proxmox_backup_repository_up{repository="homelab/pve3:usb"}`},
 			logEndpoint: "nfs-backup", logHint: "Datastore.Allocate"},
-		{name: "no-backup-privilege/pbs", target: pbsTarget, targetUp: true, inject: whole(pbsTarget, proxmoxtest.NoBackupPrivilege),
+		{name: "no-backup-privilege/pbs", target: pbsTarget, targetUp: true, inject: whole(pbsTarget, emulator.NoBackupPrivilege),
 			reason: "permission", zero: []string{`proxmox_backup_repository_up{repository="pbs1:store1/homelab"}`},
 			logEndpoint: "store1", logHint: "Datastore.Audit"},
 	}
 }
 
-func storageOf(m *proxmoxtest.Model, id string) *proxmoxtest.Storage {
+func storageOf(m *emulator.Model, id string) *emulator.Storage {
 	for _, s := range m.Clusters[0].Storages {
 		if s.ID == id {
 			return s

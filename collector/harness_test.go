@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // The reliability harness (issue 8): the demo homelab behind the real
@@ -71,7 +71,7 @@ func (l *logBuffer) records(t testing.TB) []map[string]any {
 // env is one running homelab with a collector pointed at it.
 type env struct {
 	t    testing.TB
-	srv  *proxmoxtest.Server
+	srv  *emulator.Server
 	dir  string
 	cfg  *config.Config
 	coll *Collector
@@ -108,7 +108,7 @@ const (
 
 // envSpec describes the configuration of an env.
 type envSpec struct {
-	model  func(now time.Time) *proxmoxtest.Model
+	model  func(now time.Time) *emulator.Model
 	pveTLS tlsMode
 	pbsTLS tlsMode
 	// tweak edits the config before the collector is built.
@@ -122,9 +122,9 @@ type envSpec struct {
 func startEnv(t testing.TB, spec envSpec) *env {
 	t.Helper()
 	if spec.model == nil {
-		spec.model = proxmoxtest.Homelab
+		spec.model = emulator.Homelab
 	}
-	srv, err := proxmoxtest.Start(spec.model(homelabNow))
+	srv, err := emulator.Start(spec.model(homelabNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func (e *env) closeIdle() {
 // certificate change does; keep-alive connections would otherwise go on
 // with the old certificate.
 func (e *env) restartListener(target, node string) {
-	e.srv.SetFault(proxmoxtest.Fault{Target: target, Node: node, Kind: proxmoxtest.Down})
+	e.srv.SetFault(emulator.Fault{Target: target, Node: node, Kind: emulator.Down})
 	e.srv.ClearFaultsFor(target)
 }
 

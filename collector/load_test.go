@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // Load (issue 8): concurrent scrapes share one upstream fetch, and no
@@ -30,7 +30,7 @@ func TestTwentyConcurrentScrapes(t *testing.T) {
 	// arrives while it is in flight (with a wide margin for a loaded CI
 	// machine: the scrapes start together, within milliseconds).
 	e.srv.ResetRequests()
-	e.srv.SetFault(proxmoxtest.Fault{Target: pveTarget, PathPrefix: "/cluster/resources", Kind: proxmoxtest.Slow, Delay: 2 * time.Second})
+	e.srv.SetFault(emulator.Fault{Target: pveTarget, PathPrefix: "/cluster/resources", Kind: emulator.Slow, Delay: 2 * time.Second})
 	joinedBefore := e.coll.flights.joined.Load()
 	const n = 20
 	answers := make([]scrapeAnswer, n)
@@ -86,7 +86,7 @@ func TestRequestsPerTargetBounded(t *testing.T) {
 			})
 			// Every request is slow, so requests pile up on the bound.
 			for _, target := range []string{pveTarget, pbsTarget} {
-				e.srv.SetFault(proxmoxtest.Fault{Target: target, Kind: proxmoxtest.Slow, Delay: 50 * time.Millisecond})
+				e.srv.SetFault(emulator.Fault{Target: target, Kind: emulator.Slow, Delay: 50 * time.Millisecond})
 			}
 			var wg sync.WaitGroup
 			wg.Go(func() { e.mustScrape(30 * time.Second) })

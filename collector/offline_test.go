@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // Offline PBS (issue 8): a PBS that is powered on only for the backup
@@ -47,7 +47,7 @@ func TestOfflinePBSDefaultIsUnknown(t *testing.T) {
 	lastGood := e.clock()
 
 	e.advance(8 * time.Hour) // the PBS is switched off after the backup window
-	e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Kind: proxmoxtest.Down})
+	e.srv.SetFault(emulator.Fault{Target: pbsTarget, Kind: emulator.Down})
 	x := parseExposition(e.mustScrape(10 * time.Second).body)
 
 	if v, _ := x.get("proxmox_backup_target_up", "target", pbsTarget); v != "0" {
@@ -79,7 +79,7 @@ func TestOfflinePBSKeepLastKnown(t *testing.T) {
 	// give stay, the PBS and its repositories say they are not up, and the
 	// last success time shows the data's age.
 	e.advance(20 * time.Hour)
-	e.srv.SetFault(proxmoxtest.Fault{Target: pbsTarget, Kind: proxmoxtest.Down})
+	e.srv.SetFault(emulator.Fault{Target: pbsTarget, Kind: emulator.Down})
 	x := parseExposition(e.mustScrape(10 * time.Second).body)
 	if d := diffExpositions(pbsGroupSeries(base), pbsGroupSeries(x)); len(d) > 0 {
 		t.Errorf("last known groups differ from the last read:\n%s", strings.Join(d, "\n"))

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // The end-to-end property test (issue 3): random estates built as emulator
@@ -45,10 +45,10 @@ type propGroup struct {
 
 // propEstate is a random estate and what the exporter must say about it.
 type propEstate struct {
-	model *proxmoxtest.Model
+	model *emulator.Model
 	// unconfigured PBS: in the model, not in the exporter's config.
 	unconfigured []string
-	faults       []proxmoxtest.Fault
+	faults       []emulator.Fault
 	faultName    string
 	// unknown is what the fault means for the guests: every guest series
 	// absent (some place the cluster reaches could not be read), none
@@ -84,11 +84,11 @@ func genEstate(seed uint64) *propEstate {
 	// in several places (a copy counts once per guest).
 	stamp := func() time.Time { return base.Add(time.Duration(rnd.IntN(12)) * 6 * time.Hour) }
 
-	c := &proxmoxtest.Cluster{Name: propCluster}
+	c := &emulator.Cluster{Name: propCluster}
 	nNodes := 1 + rnd.IntN(4)
 	c.Standalone = nNodes == 1 && chance(0.5)
 	for i := range nNodes {
-		c.Nodes = append(c.Nodes, &proxmoxtest.Node{Name: fmt.Sprintf("pve%d", i+1)})
+		c.Nodes = append(c.Nodes, &emulator.Node{Name: fmt.Sprintf("pve%d", i+1)})
 	}
 	nodeNames := func() []string {
 		var out []string
@@ -104,7 +104,7 @@ func genEstate(seed uint64) *propEstate {
 		if chance(0.5) {
 			typ = "lxc"
 		}
-		c.Guests = append(c.Guests, &proxmoxtest.Guest{VMID: 100 + v, Type: typ, Name: fmt.Sprintf("g%d", 100+v), Node: pick(nodeNames)})
+		c.Guests = append(c.Guests, &emulator.Guest{VMID: 100 + v, Type: typ, Name: fmt.Sprintf("g%d", 100+v), Node: pick(nodeNames)})
 	}
 	// groupKeys are the groups backups are made for: every guest, a group
 	// of the other type with the same VMID (a deleted guest whose VMID was
@@ -137,14 +137,14 @@ func genEstate(seed uint64) *propEstate {
 		panic("out of storage names")
 	}
 
-	m := &proxmoxtest.Model{Clusters: []*proxmoxtest.Cluster{c}}
-	pbs1 := &proxmoxtest.PBSServer{Name: "pbs1"}
-	pbs2 := &proxmoxtest.PBSServer{Name: "pbs2"}
+	m := &emulator.Model{Clusters: []*emulator.Cluster{c}}
+	pbs1 := &emulator.PBSServer{Name: "pbs1"}
+	pbs2 := &emulator.PBSServer{Name: "pbs2"}
 	namespaces := []string{"", "prod", "prod/pve", "lab"}
-	fillNS := func(p *proxmoxtest.PBSServer, path string) {
+	fillNS := func(p *emulator.PBSServer, path string) {
 		ds := p.Datastore("store1")
 		if ds == nil {
-			ds = &proxmoxtest.Datastore{Name: "store1"}
+			ds = &emulator.Datastore{Name: "store1"}
 			p.Datastores = append(p.Datastores, ds)
 		}
 		if ds.FindNamespace(path) != nil && path != "" {
@@ -162,7 +162,7 @@ func genEstate(seed uint64) *propEstate {
 			g := ns.Group(k.typ, strconv.Itoa(k.id))
 			seen := map[time.Time]bool{}
 			for range n {
-				s := proxmoxtest.Snapshot{Time: stamp(), Size: 1 << 30, Verification: pick([]string{"", "ok", "failed"})}
+				s := emulator.Snapshot{Time: stamp(), Size: 1 << 30, Verification: pick([]string{"", "ok", "failed"})}
 				if seen[s.Time] {
 					continue
 				}
@@ -176,11 +176,11 @@ func genEstate(seed uint64) *propEstate {
 	// none of the cluster's business.
 	fillNS(pbs1, "decoy")
 
-	c.Storages = append(c.Storages, &proxmoxtest.Storage{ID: "local", Type: "dir", Content: []string{"iso", "vztmpl", "backup"}})
-	c.Storages = append(c.Storages, &proxmoxtest.Storage{ID: "local-lvm", Type: "lvmthin", VGName: "pve", ThinPool: "data"})
-	var prev *proxmoxtest.Storage
+	c.Storages = append(c.Storages, &emulator.Storage{ID: "local", Type: "dir", Content: []string{"iso", "vztmpl", "backup"}})
+	c.Storages = append(c.Storages, &emulator.Storage{ID: "local-lvm", Type: "lvmthin", VGName: "pve", ThinPool: "data"})
+	var prev *emulator.Storage
 	for range rnd.IntN(3) {
-		st := &proxmoxtest.Storage{ID: uniq(propPBSNames), Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: pick(namespaces)}
+		st := &emulator.Storage{ID: uniq(propPBSNames), Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: pick(namespaces)}
 		if chance(0.25) {
 			st.PBS = "pbs2"
 		}
@@ -200,7 +200,7 @@ func genEstate(seed uint64) *propEstate {
 		c.Storages = append(c.Storages, st)
 		prev = st
 	}
-	addFiles := func(st *proxmoxtest.Storage, local bool) {
+	addFiles := func(st *emulator.Storage, local bool) {
 		type fk struct {
 			node string
 			typ  string
@@ -210,7 +210,7 @@ func genEstate(seed uint64) *propEstate {
 		seen := map[fk]bool{}
 		for _, k := range keys {
 			for range rnd.IntN(3) {
-				f := &proxmoxtest.BackupFile{VMID: k.id, Type: map[string]string{"vm": "qemu", "ct": "lxc"}[k.typ], Time: stamp(), Size: 1 << 28}
+				f := &emulator.BackupFile{VMID: k.id, Type: map[string]string{"vm": "qemu", "ct": "lxc"}[k.typ], Time: stamp(), Size: 1 << 28}
 				if local {
 					var on []string
 					for _, n := range nodeNames {
@@ -233,12 +233,12 @@ func genEstate(seed uint64) *propEstate {
 	}
 	addFiles(c.Storage("local"), true)
 	if chance(0.6) {
-		st := &proxmoxtest.Storage{ID: uniq(propNFSNames), Type: "nfs", Server: "10.0.0.50", Export: "/export/backup"}
+		st := &emulator.Storage{ID: uniq(propNFSNames), Type: "nfs", Server: "10.0.0.50", Export: "/export/backup"}
 		addFiles(st, false)
 		c.Storages = append(c.Storages, st)
 	}
 	if chance(0.5) {
-		st := &proxmoxtest.Storage{ID: uniq(propDirNames), Type: "dir", Path: "/mnt/backup"}
+		st := &emulator.Storage{ID: uniq(propDirNames), Type: "dir", Path: "/mnt/backup"}
 		if nNodes > 1 && chance(0.5) {
 			st.Nodes = nodeNames[:1+rnd.IntN(nNodes-1)]
 		}
@@ -272,9 +272,9 @@ func genEstate(seed uint64) *propEstate {
 					e.unknown = propAllUnknown
 				}
 			}
-			e.faults = append(e.faults, proxmoxtest.Fault{Target: propCluster, Node: n, Kind: proxmoxtest.NodeOffline})
+			e.faults = append(e.faults, emulator.Fault{Target: propCluster, Node: n, Kind: emulator.NodeOffline})
 		case 1:
-			var backup []*proxmoxtest.Storage
+			var backup []*emulator.Storage
 			for _, st := range c.Storages {
 				if st.HasContent("backup") && !st.Disabled {
 					backup = append(backup, st)
@@ -287,8 +287,8 @@ func genEstate(seed uint64) *propEstate {
 				e.unknown = propUnpredicted
 			}
 			for _, n := range nodeNames {
-				e.faults = append(e.faults, proxmoxtest.Fault{Target: propCluster, PathPrefix: "/nodes/" + n + "/storage/" + st.ID + "/content",
-					Kind: proxmoxtest.Status500, Message: "injected"})
+				e.faults = append(e.faults, emulator.Fault{Target: propCluster, PathPrefix: "/nodes/" + n + "/storage/" + st.ID + "/content",
+					Kind: emulator.Status500, Message: "injected"})
 			}
 		case 2:
 			e.faultName = "pbs1 down"
@@ -297,7 +297,7 @@ func genEstate(seed uint64) *propEstate {
 					e.unknown = propAllUnknown
 				}
 			}
-			e.faults = append(e.faults, proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down})
+			e.faults = append(e.faults, emulator.Fault{Target: "pbs1", Kind: emulator.Down})
 		}
 	}
 	return e
@@ -305,7 +305,7 @@ func genEstate(seed uint64) *propEstate {
 
 // propTruth computes, from the model alone, the places the cluster reaches
 // and per guest the distinct completed backup times over all of them.
-func propTruth(m *proxmoxtest.Model) (places map[string]*propPlace, guests map[string]map[int64]bool) {
+func propTruth(m *emulator.Model) (places map[string]*propPlace, guests map[string]map[int64]bool) {
 	c := m.Cluster(propCluster)
 	places = map[string]*propPlace{}
 	guests = map[string]map[int64]bool{}
@@ -393,7 +393,7 @@ func TestPropertyEndToEnd(t *testing.T) {
 			est := genEstate(seed)
 			places, guests := propTruth(est.model)
 			e := startEnv(t, envSpec{
-				model: func(time.Time) *proxmoxtest.Model { return est.model },
+				model: func(time.Time) *emulator.Model { return est.model },
 				opts:  Options{Logger: quietLogger()},
 				tweak: func(e *env, cfg *config.Config) {
 					cfg.PBS = slices.DeleteFunc(cfg.PBS, func(tc config.Target) bool { return slices.Contains(est.unconfigured, tc.Name) })
@@ -510,7 +510,7 @@ func TestPropertyEndToEnd(t *testing.T) {
 
 // describeStorages summarises the storages of an estate for a failure
 // message.
-func describeStorages(m *proxmoxtest.Model) string {
+func describeStorages(m *emulator.Model) string {
 	var out []string
 	for _, st := range m.Clusters[0].Storages {
 		d := st.ID + "(" + st.Type

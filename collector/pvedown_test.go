@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // TestPVEDownKeepsAttribution: while a PVE cluster is unreachable, the PBS
@@ -26,7 +26,7 @@ func TestPVEDownKeepsAttribution(t *testing.T) {
 		{"down from the start", false, `cluster="",repository="pbs1:store1/homelab"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := startLab(t, proxmoxtest.Homelab(labNow), Options{})
+			l := startLab(t, emulator.Homelab(labNow), Options{})
 			group := func(body string) []string {
 				var out []string
 				for _, s := range series(body, "proxmox_backup_snapshots") {
@@ -42,7 +42,7 @@ func TestPVEDownKeepsAttribution(t *testing.T) {
 					t.Fatalf("healthy: %v, want %s", got, want)
 				}
 			}
-			l.srv.SetFault(proxmoxtest.Fault{Target: "homelab", Kind: proxmoxtest.Down})
+			l.srv.SetFault(emulator.Fault{Target: "homelab", Kind: emulator.Down})
 			body := l.scrape(t, 5*time.Second)
 			expectLines(t, body, `proxmox_backup_target_up{kind="pve"`, `proxmox_backup_target_up{kind="pve",target="homelab"} 0`)
 			got := group(body)

@@ -10,11 +10,11 @@ import (
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
-func startHomelabCollector(t *testing.T) (*proxmoxtest.Server, *collector.Collector) {
-	srv, err := proxmoxtest.Start(proxmoxtest.Homelab(time.Now()))
+func startHomelabCollector(t *testing.T) (*emulator.Server, *collector.Collector) {
+	srv, err := emulator.Start(emulator.Homelab(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +38,8 @@ func startHomelabCollector(t *testing.T) (*proxmoxtest.Server, *collector.Collec
 // loop writes dsDown["archive"] while store1's goroutine writes dsDown.
 func TestDatastoreDownRace(t *testing.T) {
 	srv, c := startHomelabCollector(t)
-	srv.SetFault(proxmoxtest.Fault{Target: "pbs1", PathPrefix: "/admin/datastore/store1/namespace", Kind: proxmoxtest.Status500, Message: "boom"})
-	srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Datastore: "archive", Kind: proxmoxtest.Maintenance})
+	srv.SetFault(emulator.Fault{Target: "pbs1", PathPrefix: "/admin/datastore/store1/namespace", Kind: emulator.Status500, Message: "boom"})
+	srv.SetFault(emulator.Fault{Target: "pbs1", Datastore: "archive", Kind: emulator.Maintenance})
 	for range 20 {
 		if _, err := c.Check(context.Background()); err != nil {
 			t.Fatal(err)
@@ -51,8 +51,8 @@ func TestDatastoreDownRace(t *testing.T) {
 // tasksUnknown["pve3"] while pve1's goroutine writes tasksUnknown.
 func TestTasksUnknownRace(t *testing.T) {
 	srv, c := startHomelabCollector(t)
-	srv.SetFault(proxmoxtest.Fault{Target: "homelab", PathPrefix: "/nodes/pve1/tasks", Kind: proxmoxtest.Status500, Message: "boom"})
-	srv.SetFault(proxmoxtest.Fault{Target: "homelab", Node: "pve3", Kind: proxmoxtest.NodeOffline})
+	srv.SetFault(emulator.Fault{Target: "homelab", PathPrefix: "/nodes/pve1/tasks", Kind: emulator.Status500, Message: "boom"})
+	srv.SetFault(emulator.Fault{Target: "homelab", Node: "pve3", Kind: emulator.NodeOffline})
 	for range 20 {
 		if _, err := c.Check(context.Background()); err != nil {
 			t.Fatal(err)

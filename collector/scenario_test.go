@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // labNow is the clock of the lab scenario.
@@ -28,62 +28,62 @@ var labNow = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 // "backup-server" on a PBS that is also configured directly; a guest in
 // every repository, a guest whose job run failed, a template, a guest in
 // no job, and an orphaned PBS group.
-func labModel() *proxmoxtest.Model {
+func labModel() *emulator.Model {
 	day := 24 * time.Hour
 	t1 := labNow.Add(-2 * day).Truncate(time.Second)
 	t2 := labNow.Add(-1 * day).Truncate(time.Second)
-	multi := proxmoxtest.VzdumpRun{Node: "pve2", Start: t2.Add(time.Hour), Storage: "backup-server", PBS: true,
-		Guests: []proxmoxtest.VzdumpGuest{{VMID: 101, Type: "lxc", Error: "no space left"}, {VMID: 104, Type: "lxc"}}}
-	single := proxmoxtest.VzdumpRun{Node: "pve1", Start: t2, Storage: "backup-server", PBS: true,
-		Guests: []proxmoxtest.VzdumpGuest{{VMID: 100, Type: "qemu"}}}
-	return &proxmoxtest.Model{
-		Clusters: []*proxmoxtest.Cluster{{
+	multi := emulator.VzdumpRun{Node: "pve2", Start: t2.Add(time.Hour), Storage: "backup-server", PBS: true,
+		Guests: []emulator.VzdumpGuest{{VMID: 101, Type: "lxc", Error: "no space left"}, {VMID: 104, Type: "lxc"}}}
+	single := emulator.VzdumpRun{Node: "pve1", Start: t2, Storage: "backup-server", PBS: true,
+		Guests: []emulator.VzdumpGuest{{VMID: 100, Type: "qemu"}}}
+	return &emulator.Model{
+		Clusters: []*emulator.Cluster{{
 			Name:  "lab",
-			Nodes: []*proxmoxtest.Node{{Name: "pve1"}, {Name: "pve2"}, {Name: "pve3"}},
-			Guests: []*proxmoxtest.Guest{
+			Nodes: []*emulator.Node{{Name: "pve1"}, {Name: "pve2"}, {Name: "pve3"}},
+			Guests: []*emulator.Guest{
 				{VMID: 100, Type: "qemu", Name: "web", Node: "pve1", Tags: []string{"prod", "a"}},
 				{VMID: 101, Type: "lxc", Name: "db", Node: "pve2"},
 				{VMID: 102, Type: "qemu", Name: "tpl", Node: "pve3", Template: true},
 				{VMID: 103, Type: "qemu", Name: "scratch", Node: "pve1"},
 				{VMID: 104, Type: "lxc", Name: "dns", Node: "pve2"},
 			},
-			Storages: []*proxmoxtest.Storage{
+			Storages: []*emulator.Storage{
 				{ID: "local", Type: "dir", Content: []string{"backup", "iso"}, Total: 100 << 30, Used: 10 << 30,
-					Files: []*proxmoxtest.BackupFile{{Node: "pve1", VMID: 100, Type: "qemu", Time: t1, Size: 1 << 30}}},
+					Files: []*emulator.BackupFile{{Node: "pve1", VMID: 100, Type: "qemu", Time: t1, Size: 1 << 30}}},
 				{ID: "nfs", Type: "nfs", Server: "10.0.0.50", Export: "/export/backup", Total: 1 << 40, Used: 1 << 39,
-					Files: []*proxmoxtest.BackupFile{
+					Files: []*emulator.BackupFile{
 						{VMID: 100, Type: "qemu", Time: t1.Add(time.Hour), Size: 2 << 30},
 						{VMID: 101, Type: "lxc", Time: t1, Size: 3 << 30},
 					}},
 				{ID: "backup-server", Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: "lab"},
 			},
-			Jobs: []*proxmoxtest.BackupJob{
+			Jobs: []*emulator.BackupJob{
 				{ID: "backup-daily", Schedule: "02:00", Storage: "backup-server", VMIDs: []int{100, 101, 102, 104}},
 				{ID: "backup-old", Schedule: "sat 03:00", Storage: "nfs", VMIDs: []int{103}, Disabled: true},
 			},
-			Tasks: []*proxmoxtest.Task{proxmoxtest.VzdumpTask(single), proxmoxtest.VzdumpTask(multi)},
+			Tasks: []*emulator.Task{emulator.VzdumpTask(single), emulator.VzdumpTask(multi)},
 		}},
-		PBS: []*proxmoxtest.PBSServer{{
+		PBS: []*emulator.PBSServer{{
 			Name: "pbs1",
-			Datastores: []*proxmoxtest.Datastore{{
+			Datastores: []*emulator.Datastore{{
 				Name: "store1", Total: 4 << 40, Used: 3 << 40,
-				GC:         &proxmoxtest.GCRun{Start: t1, End: t1.Add(time.Hour), State: "OK"},
+				GC:         &emulator.GCRun{Start: t1, End: t1.Add(time.Hour), State: "OK"},
 				GCSchedule: "daily", GCNextRun: labNow.Add(6 * time.Hour),
-				Namespaces: []*proxmoxtest.Namespace{
+				Namespaces: []*emulator.Namespace{
 					{Path: ""},
-					{Path: "lab", Groups: []*proxmoxtest.Group{
-						{Type: "vm", ID: "100", Snapshots: []proxmoxtest.Snapshot{
+					{Path: "lab", Groups: []*emulator.Group{
+						{Type: "vm", ID: "100", Snapshots: []emulator.Snapshot{
 							{Time: t1, Size: 10 << 30, Verification: "ok"},
 							{Time: single.GuestStart(0), Size: 11 << 30, Verification: "ok", Protected: true},
 						}},
-						{Type: "ct", ID: "104", Snapshots: []proxmoxtest.Snapshot{
+						{Type: "ct", ID: "104", Snapshots: []emulator.Snapshot{
 							{Time: multi.GuestStart(1), Size: 1 << 30, Verification: "failed"},
 						}},
-						{Type: "vm", ID: "999", Snapshots: []proxmoxtest.Snapshot{{Time: t1, Size: 5 << 30}}},
+						{Type: "vm", ID: "999", Snapshots: []emulator.Snapshot{{Time: t1, Size: 5 << 30}}},
 					}},
 				},
 			}},
-			VerifyJobs: []*proxmoxtest.PBSJob{{ID: "v-store1", Store: "store1", Schedule: "daily",
+			VerifyJobs: []*emulator.PBSJob{{ID: "v-store1", Store: "store1", Schedule: "daily",
 				LastRunStart: t1, LastRunEnd: t1.Add(time.Hour), LastRunState: "OK", NextRun: labNow.Add(time.Hour)}},
 		}},
 	}
@@ -91,7 +91,7 @@ func labModel() *proxmoxtest.Model {
 
 // lab is a running emulated estate with a collector pointed at it.
 type lab struct {
-	srv  *proxmoxtest.Server
+	srv  *emulator.Server
 	cfg  *config.Config
 	coll *Collector
 	now  time.Time
@@ -112,7 +112,7 @@ func (l *lab) advance(d time.Duration) {
 
 // labConfig is what a user would write for the estate: PVE with the
 // cluster CA (so every node URL works), PBS with its fingerprint pinned.
-func labConfig(t testing.TB, srv *proxmoxtest.Server, m *proxmoxtest.Model) *config.Config {
+func labConfig(t testing.TB, srv *emulator.Server, m *emulator.Model) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := &config.Config{}
@@ -133,9 +133,9 @@ func labConfig(t testing.TB, srv *proxmoxtest.Server, m *proxmoxtest.Model) *con
 	return cfg
 }
 
-func startLab(t testing.TB, m *proxmoxtest.Model, opts Options) *lab {
+func startLab(t testing.TB, m *emulator.Model, opts Options) *lab {
 	t.Helper()
-	srv, err := proxmoxtest.Start(m)
+	srv, err := emulator.Start(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +310,8 @@ func TestLabCache(t *testing.T) {
 		t.Errorf("warm scrape: %d PVE content listings, want 4 (nfs once, local on 3 nodes)", n)
 	}
 
-	group := func(fn func(g *proxmoxtest.Group, ns *proxmoxtest.Namespace)) {
-		l.srv.Update(func(m *proxmoxtest.Model) {
+	group := func(fn func(g *emulator.Group, ns *emulator.Namespace)) {
+		l.srv.Update(func(m *emulator.Model) {
 			ns := m.PBS[0].Datastores[0].Namespaces[1]
 			for _, g := range ns.Groups {
 				if g.Type == "vm" && g.ID == "100" {
@@ -323,8 +323,8 @@ func TestLabCache(t *testing.T) {
 	const snaps = "proxmox_backup_snapshots{backup_id=\"100\",backup_type=\"vm\",cluster=\"lab\",repository=\"pbs1:store1/lab\"}"
 
 	// New backup.
-	group(func(g *proxmoxtest.Group, _ *proxmoxtest.Namespace) {
-		g.Snapshots = append(g.Snapshots, proxmoxtest.Snapshot{Time: labNow.Add(-time.Hour), Size: 1 << 30})
+	group(func(g *emulator.Group, _ *emulator.Namespace) {
+		g.Snapshots = append(g.Snapshots, emulator.Snapshot{Time: labNow.Add(-time.Hour), Size: 1 << 30})
 	})
 	l.srv.ResetRequests()
 	body = l.scrape(t, 0)
@@ -334,14 +334,14 @@ func TestLabCache(t *testing.T) {
 	expectLines(t, body, snaps, snaps+" 3")
 
 	// Pruned backup.
-	group(func(g *proxmoxtest.Group, _ *proxmoxtest.Namespace) { g.Snapshots = g.Snapshots[1:] })
+	group(func(g *emulator.Group, _ *emulator.Namespace) { g.Snapshots = g.Snapshots[1:] })
 	body = l.scrape(t, 0)
 	expectLines(t, body, snaps, snaps+" 2")
 
 	// Verification flips: invisible before the refresh interval, seen
 	// after it.
 	const failed = "proxmox_backup_verify_failed_snapshots{backup_id=\"100\",backup_type=\"vm\",cluster=\"lab\",repository=\"pbs1:store1/lab\"}"
-	group(func(g *proxmoxtest.Group, _ *proxmoxtest.Namespace) {
+	group(func(g *emulator.Group, _ *emulator.Namespace) {
 		for i := range g.Snapshots {
 			g.Snapshots[i].Verification = "failed"
 		}
@@ -353,8 +353,8 @@ func TestLabCache(t *testing.T) {
 	expectLines(t, body, failed, failed+" 2")
 
 	// Group deleted.
-	group(func(_ *proxmoxtest.Group, ns *proxmoxtest.Namespace) {
-		var keep []*proxmoxtest.Group
+	group(func(_ *emulator.Group, ns *emulator.Namespace) {
+		var keep []*emulator.Group
 		for _, g := range ns.Groups {
 			if !(g.Type == "vm" && g.ID == "100") {
 				keep = append(keep, g)
@@ -372,7 +372,7 @@ func TestLabDeadline(t *testing.T) {
 	// Prometheus gives up after 3 s; the offset leaves 0.5 s of that for
 	// the answer (and for a busy CI machine).
 	l := startLab(t, labModel(), Options{TimeoutOffset: 500 * time.Millisecond})
-	l.srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Hang})
+	l.srv.SetFault(emulator.Fault{Target: "pbs1", Kind: emulator.Hang})
 	start := time.Now()
 	body := l.scrape(t, 3*time.Second)
 	if took := time.Since(start); took > 3*time.Second {
@@ -398,7 +398,7 @@ func TestLabDeadline(t *testing.T) {
 // TestLabCoalescing: concurrent scrapes share one upstream fetch.
 func TestLabCoalescing(t *testing.T) {
 	l := startLab(t, labModel(), Options{})
-	l.srv.SetFault(proxmoxtest.Fault{Target: "lab", PathPrefix: "/cluster/resources", Kind: proxmoxtest.Slow, Delay: 300 * time.Millisecond})
+	l.srv.SetFault(emulator.Fault{Target: "lab", PathPrefix: "/cluster/resources", Kind: emulator.Slow, Delay: 300 * time.Millisecond})
 	const n = 10
 	var wg sync.WaitGroup
 	bodies := make([]string, n)
@@ -436,7 +436,7 @@ func TestLabCheck(t *testing.T) {
 		}
 	}
 
-	l.srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Status401})
+	l.srv.SetFault(emulator.Fault{Target: "pbs1", Kind: emulator.Status401})
 	rep, err = l.coll.Check(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -463,7 +463,7 @@ func TestLabCheck(t *testing.T) {
 // unknown (absent, never 0); the PVE cluster is not called down for it.
 func TestLabPBSDown(t *testing.T) {
 	l := startLab(t, labModel(), Options{})
-	l.srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down})
+	l.srv.SetFault(emulator.Fault{Target: "pbs1", Kind: emulator.Down})
 	body := l.scrape(t, 5*time.Second)
 	expectLines(t, body, "proxmox_backup_target_up",
 		`proxmox_backup_target_up{kind="pbs",target="pbs1"} 0`,
@@ -497,7 +497,7 @@ func TestLabPBSDown(t *testing.T) {
 // repository_up say it is down; past the age, the data is dropped.
 func TestLabOfflineKeepLastKnown(t *testing.T) {
 	m := labModel()
-	srv, err := proxmoxtest.Start(m)
+	srv, err := emulator.Start(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +513,7 @@ func TestLabOfflineKeepLastKnown(t *testing.T) {
 	body := l.scrape(t, 0)
 	expectLines(t, body, guest100, guest100+" 3")
 
-	srv.SetFault(proxmoxtest.Fault{Target: "pbs1", Kind: proxmoxtest.Down})
+	srv.SetFault(emulator.Fault{Target: "pbs1", Kind: emulator.Down})
 	l.advance(30 * time.Minute)
 	body = l.scrape(t, 5*time.Second)
 	expectLines(t, body, guest100, guest100+" 3")

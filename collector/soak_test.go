@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // The soak (issue 8): many scrapes against a homelab that keeps changing
@@ -107,7 +107,7 @@ type soakWorld struct {
 
 type soakGroup struct{ typ, id string }
 
-func (w *soakWorld) homelabNS(m *proxmoxtest.Model) *proxmoxtest.Namespace {
+func (w *soakWorld) homelabNS(m *emulator.Model) *emulator.Namespace {
 	return m.PBSServer(pbsTarget).Datastore("store1").Namespace("homelab")
 }
 
@@ -122,7 +122,7 @@ func (w *soakWorld) mutate(i int) {
 	if i == 0 {
 		return // the first scrape checks the homelab as it is
 	}
-	w.e.srv.Update(func(m *proxmoxtest.Model) {
+	w.e.srv.Update(func(m *emulator.Model) {
 		c := m.Clusters[0]
 		ns := w.homelabNS(m)
 		if i%2 == 1 {
@@ -149,7 +149,7 @@ func (w *soakWorld) mutate(i int) {
 		// A new backup in a random group, the oldest one pruned from
 		// another group that has enough.
 		g := ns.Groups[w.rnd.Intn(len(ns.Groups))]
-		g.Snapshots = append(g.Snapshots, proxmoxtest.Snapshot{Time: w.stamp(0), Size: int64(1+w.rnd.Intn(9)) << 30, Verification: "ok"})
+		g.Snapshots = append(g.Snapshots, emulator.Snapshot{Time: w.stamp(0), Size: int64(1+w.rnd.Intn(9)) << 30, Verification: "ok"})
 		prune := ns.Groups[w.rnd.Intn(len(ns.Groups))]
 		if completed(prune) > 5 {
 			oldest := -1
@@ -163,7 +163,7 @@ func (w *soakWorld) mutate(i int) {
 		// NFS: a new file for a pool guest, the oldest file of one pruned.
 		nfs := c.Storage("nfs-backup")
 		vmid := []int{104, 110}[w.rnd.Intn(2)]
-		nfs.Files = append(nfs.Files, &proxmoxtest.BackupFile{VMID: vmid, Type: "lxc", Time: w.stamp(1), Size: 1 << 28})
+		nfs.Files = append(nfs.Files, &emulator.BackupFile{VMID: vmid, Type: "lxc", Time: w.stamp(1), Size: 1 << 28})
 		w.pruneFile(nfs, []int{104, 110}[w.rnd.Intn(2)])
 
 		// Every 10th: a guest is created (with a first backup); every
@@ -177,9 +177,9 @@ func (w *soakWorld) mutate(i int) {
 			if w.rnd.Intn(2) == 0 {
 				typ, btype = "lxc", "ct"
 			}
-			c.Guests = append(c.Guests, &proxmoxtest.Guest{VMID: id, Type: typ, Name: fmt.Sprintf("soak%d", id), Node: c.Nodes[w.rnd.Intn(len(c.Nodes))].Name})
+			c.Guests = append(c.Guests, &emulator.Guest{VMID: id, Type: typ, Name: fmt.Sprintf("soak%d", id), Node: c.Nodes[w.rnd.Intn(len(c.Nodes))].Name})
 			ng := ns.Group(btype, strconv.Itoa(id))
-			ng.Snapshots = append(ng.Snapshots, proxmoxtest.Snapshot{Time: w.stamp(2), Size: 1 << 30})
+			ng.Snapshots = append(ng.Snapshots, emulator.Snapshot{Time: w.stamp(2), Size: 1 << 30})
 			w.created = append(w.created, id)
 		case 4:
 			if len(w.created) == 0 {
@@ -208,7 +208,7 @@ func dedupType(guestType string) string {
 	return "vm"
 }
 
-func completed(g *proxmoxtest.Group) int {
+func completed(g *emulator.Group) int {
 	n := 0
 	for _, s := range g.Snapshots {
 		if !s.InProgress {
@@ -218,7 +218,7 @@ func completed(g *proxmoxtest.Group) int {
 	return n
 }
 
-func (w *soakWorld) pruneFile(st *proxmoxtest.Storage, vmid int) {
+func (w *soakWorld) pruneFile(st *emulator.Storage, vmid int) {
 	oldest, count := -1, 0
 	for j, f := range st.Files {
 		if f.VMID != vmid {
@@ -236,7 +236,7 @@ func (w *soakWorld) pruneFile(st *proxmoxtest.Storage, vmid int) {
 
 func (w *soakWorld) guestKeys() []string {
 	var out []string
-	w.e.srv.Update(func(m *proxmoxtest.Model) {
+	w.e.srv.Update(func(m *emulator.Model) {
 		for _, g := range m.Clusters[0].Guests {
 			out = append(out, dedupType(g.Type)+"/"+strconv.Itoa(g.VMID))
 		}
@@ -248,7 +248,7 @@ func (w *soakWorld) guestKeys() []string {
 // files), to show the model keeps its size.
 func (w *soakWorld) snapshotCount() int {
 	n := 0
-	w.e.srv.Update(func(m *proxmoxtest.Model) {
+	w.e.srv.Update(func(m *emulator.Model) {
 		for _, ds := range m.PBSServer(pbsTarget).Datastores {
 			for _, ns := range ds.Namespaces {
 				for _, g := range ns.Groups {
@@ -265,7 +265,7 @@ func (w *soakWorld) snapshotCount() int {
 
 func (w *soakWorld) groupCount() int {
 	n := 0
-	w.e.srv.Update(func(m *proxmoxtest.Model) { n = len(w.homelabNS(m).Groups) })
+	w.e.srv.Update(func(m *emulator.Model) { n = len(w.homelabNS(m).Groups) })
 	return n
 }
 
@@ -287,7 +287,7 @@ func (w *soakWorld) truth() truth {
 		tr.families[name] = true
 	}
 	f := func(t time.Time) string { return strconv.FormatFloat(float64(t.Unix()), 'g', -1, 64) }
-	w.e.srv.Update(func(m *proxmoxtest.Model) { // read under the model's lock
+	w.e.srv.Update(func(m *emulator.Model) { // read under the model's lock
 		c := m.Clusters[0]
 		times := map[string]map[int64]bool{} // "vm/100" -> backup times
 		add := func(key string, t time.Time) {

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // listingModels returns one fresh *[]T per row type decodeListingFast
@@ -396,9 +396,9 @@ type listingBody struct {
 
 // emulatorListings starts the emulator on m and GETs every listing the
 // listing decoder handles, from the first node of each cluster.
-func emulatorListings(tb testing.TB, m *proxmoxtest.Model) []listingBody {
+func emulatorListings(tb testing.TB, m *emulator.Model) []listingBody {
 	tb.Helper()
-	srv, err := proxmoxtest.Start(m)
+	srv, err := emulator.Start(m)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -490,8 +490,8 @@ var (
 func smallEmulatorListings(tb testing.TB) []listingBody {
 	smallListingsOnce.Do(func() {
 		now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-		smallListings = append(emulatorListings(tb, proxmoxtest.Homelab(now)),
-			emulatorListings(tb, proxmoxtest.Generate(proxmoxtest.GenOptions{Guests: 12, SnapshotsPerGuest: 2,
+		smallListings = append(emulatorListings(tb, emulator.Homelab(now)),
+			emulatorListings(tb, emulator.Generate(emulator.GenOptions{Guests: 12, SnapshotsPerGuest: 2,
 				FilesPerGuest: 2, LocalFilesPerGuest: 1, Seed: 3}))...)
 	})
 	if smallListings == nil {
@@ -574,7 +574,7 @@ var (
 // a verification) and the PBS groups (5,000, with their files).
 func benchmarkBodies(b *testing.B) map[string][]byte {
 	benchListingsOnce.Do(func() {
-		m := proxmoxtest.Generate(proxmoxtest.GenOptions{Guests: 5000, SnapshotsPerGuest: 2, FilesPerGuest: 2, Seed: 1})
+		m := emulator.Generate(emulator.GenOptions{Guests: 5000, SnapshotsPerGuest: 2, FilesPerGuest: 2, Seed: 1})
 		benchListings = map[string][]byte{}
 		for _, l := range emulatorListings(b, m) {
 			switch l.name {

@@ -1,4 +1,4 @@
-package proxmoxtest_test
+package emulator_test
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/proxmoxtest"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 func Example() {
-	s, err := proxmoxtest.Start(proxmoxtest.Homelab(time.Now()))
+	s, err := emulator.Start(emulator.Homelab(time.Now()))
 	if err != nil {
 		panic(err)
 	}
@@ -24,7 +24,7 @@ func Example() {
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // verified by the fingerprint below
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if proxmoxtest.Fingerprint(cs.PeerCertificates[0].Raw) != fp {
+			if emulator.Fingerprint(cs.PeerCertificates[0].Raw) != fp {
 				return fmt.Errorf("fingerprint mismatch")
 			}
 			return nil

@@ -1,4 +1,4 @@
-package proxmoxtest
+package emulator
 
 // flightBegin and flightEnd track the requests a target is answering at
 // once; MaxInFlight reports the peak, so tests can assert that a client

@@ -1,4 +1,4 @@
-package proxmoxtest
+package emulator
 
 import (
 	"bufio"
@@ -118,7 +118,7 @@ func Start(m *Model) (*Server, error) {
 	applyDefaults(m)
 	for _, c := range m.Clusters {
 		if _, dup := s.clusters[c.Name]; dup {
-			return nil, fmt.Errorf("proxmoxtest: duplicate cluster %q", c.Name)
+			return nil, fmt.Errorf("emulator: duplicate cluster %q", c.Name)
 		}
 		ca, err := newCA("Proxmox Virtual Environment", "PVE Cluster Manager CA")
 		if err != nil {
@@ -139,7 +139,7 @@ func Start(m *Model) (*Server, error) {
 	}
 	for _, p := range m.PBS {
 		if _, dup := s.pbs[p.Name]; dup {
-			return nil, fmt.Errorf("proxmoxtest: duplicate PBS %q", p.Name)
+			return nil, fmt.Errorf("emulator: duplicate PBS %q", p.Name)
 		}
 		cs, err := newCertSet(p.Name, "", []string{p.Name, "localhost"}, nil)
 		if err != nil {
@@ -189,7 +189,7 @@ func applyDefaults(m *Model) {
 // deriveSecret makes a distinctive UUID-shaped secret, stable per name, so
 // tests can grep outputs for it.
 func deriveSecret(kind, name string) string {
-	sum := sha256.Sum256([]byte("proxmoxtest-secret/" + kind + "/" + name))
+	sum := sha256.Sum256([]byte("emulator-secret/" + kind + "/" + name))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
@@ -322,7 +322,7 @@ func (s *Server) PBSToken(pbs string) (id, secret string) {
 func (s *Server) RotateCert(target, node string) error {
 	ep := s.findEP(target, node)
 	if ep == nil {
-		return fmt.Errorf("proxmoxtest: no listener %q/%q", target, node)
+		return fmt.Errorf("emulator: no listener %q/%q", target, node)
 	}
 	ep.certMu.Lock()
 	defer ep.certMu.Unlock()
@@ -504,7 +504,7 @@ func (ep *endpoint) start() error {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err != nil {
-		return fmt.Errorf("proxmoxtest: listen %s: %w", ep.addr, err)
+		return fmt.Errorf("emulator: listen %s: %w", ep.addr, err)
 	}
 	ep.addr = ln.Addr().String()
 	cfg := &tls.Config{

@@ -1,4 +1,4 @@
-// Package proxmoxtest emulates Proxmox VE clusters and Proxmox Backup
+// Package emulator emulates Proxmox VE clusters and Proxmox Backup
 // Servers over real HTTPS, for tests, benchmarks and the exporter's --demo.
 //
 // It is our stand-in for reality, so it follows the real products
@@ -30,4 +30,4 @@
 // times use UTC instead of the node's local time zone; task ids (pid,
 // pstart) are synthetic; PVE's ~3 s delay on authentication failures is off
 // unless Model.AuthFailureDelay is set.
-package proxmoxtest
+package emulator

@@ -1,4 +1,4 @@
-package proxmoxtest
+package emulator
 
 import (
 	"fmt"
