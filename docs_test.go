@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// The README is the newcomer's page and links into docs/ for the long
+// references; these tests keep that split honest: the README stays short,
+// and no link between the pages (or to examples/, mixins/, …) points at a
+// file or heading that does not exist, as happens silently when a section
+// moves.
+
+// maxReadmeLines bounds README.md: past it, the long text belongs in docs/.
+const maxReadmeLines = 400
+
+// docPages are the Markdown pages whose relative links are checked.
+func docPages(t *testing.T) []string {
+	t.Helper()
+	pages, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) == 0 {
+		t.Fatal("docs/*.md: no pages found")
+	}
+	return append([]string{"README.md", filepath.Join("mixins", "README.md")}, pages...)
+}
+
+func TestReadmeIsShort(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n >= maxReadmeLines {
+		t.Errorf("README.md has %d lines, want fewer than %d: move long reference text into docs/ and link it", n, maxReadmeLines)
+	}
+}
+
+func TestDocLinks(t *testing.T) {
+	anchors := map[string]map[string]bool{} // cleaned path -> anchors of its headings
+	anchorsOf := func(path string) (map[string]bool, error) {
+		if a, ok := anchors[path]; ok {
+			return a, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		a := headingAnchors(string(b))
+		anchors[path] = a
+		return a, nil
+	}
+	checked := 0
+	for _, page := range docPages(t) {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range markdownLinks(string(b)) {
+			if isExternal(l.target) {
+				continue
+			}
+			checked++
+			file, frag, _ := strings.Cut(l.target, "#")
+			target := page
+			if file != "" {
+				target = filepath.Join(filepath.Dir(page), filepath.FromSlash(file))
+				if _, err := os.Stat(target); err != nil {
+					t.Errorf("%s:%d: link %q: %s does not exist", page, l.line, l.target, target)
+					continue
+				}
+			}
+			if frag == "" {
+				continue
+			}
+			if !strings.HasSuffix(target, ".md") {
+				t.Errorf("%s:%d: link %q: a #fragment into a file that is not Markdown", page, l.line, l.target)
+				continue
+			}
+			a, err := anchorsOf(filepath.Clean(target))
+			if err != nil {
+				t.Errorf("%s:%d: link %q: %v", page, l.line, l.target, err)
+				continue
+			}
+			if !a[frag] {
+				t.Errorf("%s:%d: link %q: %s has no heading with anchor #%s", page, l.line, l.target, target, frag)
+			}
+		}
+	}
+	// The README alone links to docs/, examples/ and mixins/: finding no
+	// relative link at all means the extraction broke, not that all is well.
+	if checked < 10 {
+		t.Errorf("found only %d relative links in the documentation; is markdownLinks still finding them?", checked)
+	}
+}
+
+// mdLink is one inline link of a Markdown page.
+type mdLink struct {
+	target string
+	line   int
+}
+
+var (
+	fence      = regexp.MustCompile("^\\s*```")
+	codeSpan   = regexp.MustCompile("`[^`]*`")
+	linkTarget = regexp.MustCompile(`\]\(([^()\s]+)(?:\s+"[^"]*")?\)`)
+	heading    = regexp.MustCompile(`^#{1,6}\s+(.+?)\s*#*\s*$`)
+	inlineLink = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+)
+
+// markdownLinks returns the targets of the inline links [text](target) of
+// a page, outside fenced code blocks and code spans (PromQL and shell
+// examples are full of brackets that are not links). Link text may span
+// lines; the target never does.
+func markdownLinks(page string) []mdLink {
+	var links []mdLink
+	inFence := false
+	for i, line := range strings.Split(page, "\n") {
+		if fence.MatchString(line) {
+			inFence = !inFence
+			continue
+		}
+		if inFence {
+			continue
+		}
+		line = codeSpan.ReplaceAllString(line, "``")
+		for _, m := range linkTarget.FindAllStringSubmatch(line, -1) {
+			links = append(links, mdLink{target: m[1], line: i + 1})
+		}
+	}
+	return links
+}
+
+// isExternal reports whether a link target leaves the repository (a URL
+// with a scheme, or a protocol-relative one).
+func isExternal(target string) bool {
+	if strings.HasPrefix(target, "//") {
+		return true
+	}
+	scheme, _, ok := strings.Cut(target, ":")
+	return ok && scheme != "" && !strings.ContainsAny(scheme, "/#.")
+}
+
+// headingAnchors returns the anchors GitHub gives the headings of a page:
+// the heading's text lower-cased, with everything but letters, digits,
+// spaces, '-' and '_' dropped and spaces made '-'; a repeated anchor gets
+// "-1", "-2", … appended.
+func headingAnchors(page string) map[string]bool {
+	anchors := map[string]bool{}
+	seen := map[string]int{}
+	inFence := false
+	for _, line := range strings.Split(page, "\n") {
+		if fence.MatchString(line) {
+			inFence = !inFence
+			continue
+		}
+		m := heading.FindStringSubmatch(line)
+		if inFence || m == nil {
+			continue
+		}
+		a := githubAnchor(m[1])
+		if n := seen[a]; n > 0 {
+			anchors[a+"-"+strconv.Itoa(n)] = true
+		} else {
+			anchors[a] = true
+		}
+		seen[a]++
+	}
+	return anchors
+}
+
+// githubAnchor is the anchor GitHub derives from one heading's text.
+func githubAnchor(text string) string {
+	text = inlineLink.ReplaceAllString(text, "$1") // a link keeps its text
+	var b strings.Builder
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func TestGithubAnchor(t *testing.T) {
+	for heading, want := range map[string]string{
+		"Troubleshooting with `--check`":        "troubleshooting-with---check",
+		"5. What was not read twice":            "5-what-was-not-read-twice",
+		"Targets (`pve:` and `pbs:` entries)":   "targets-pve-and-pbs-entries",
+		"Which `up` covers what":                "which-up-covers-what",
+		"A PBS that is switched off":            "a-pbs-that-is-switched-off",
+		"ProxmoxBackupGuestNoBackup":            "proxmoxbackupguestnobackup",
+		"See [the mixin](mixins/README.md) now": "see-the-mixin-now",
+	} {
+		if got := githubAnchor(heading); got != want {
+			t.Errorf("githubAnchor(%q) = %q, want %q", heading, got, want)
+		}
+	}
+	a := headingAnchors("# Notes\n\n```sh\n# not a heading\n```\n\n## Notes\n")
+	for _, want := range []string{"notes", "notes-1"} {
+		if !a[want] {
+			t.Errorf("headingAnchors: no #%s in %v", want, a)
+		}
+	}
+	if a["not-a-heading"] {
+		t.Errorf("headingAnchors: a comment in a code block taken as a heading: %v", a)
+	}
+}
+
+func TestMarkdownLinks(t *testing.T) {
+	page := "See [the\nreference](docs/metrics.md#labels) and [web](https://example.org).\n" +
+		"`[not](a-link)` and\n```promql\nx[5m](y)\n```\n![image](docs/images/a.png \"title\")\n"
+	var got []string
+	for _, l := range markdownLinks(page) {
+		got = append(got, l.target+"@"+strconv.Itoa(l.line))
+	}
+	want := []string{"docs/metrics.md#labels@2", "https://example.org@2", "docs/images/a.png@7"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("markdownLinks = %v, want %v", got, want)
+	}
+	for target, external := range map[string]bool{
+		"https://example.org": true, "mailto:a@example.org": true, "//cdn.example.org/x": true,
+		"docs/metrics.md": false, "#labels": false, "../README.md#configuration": false, "mixins/": false,
+	} {
+		if isExternal(target) != external {
+			t.Errorf("isExternal(%q) = %v, want %v", target, !external, external)
+		}
+	}
+}
