@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
 )
 
 // The README is the newcomer's page and links into docs/ for the long
@@ -235,4 +238,154 @@ func TestMarkdownLinks(t *testing.T) {
 			t.Errorf("isExternal(%q) = %v, want %v", target, !external, external)
 		}
 	}
+}
+
+// tableColumn returns the backticked names leading the first column of every
+// Markdown table of page whose header's first cell is header ("metric",
+// "key"), outside fenced code blocks. A name is cut at "{" so that
+// `last_verification{state}` names the family.
+func tableColumn(page, header string) []string {
+	var names []string
+	inTable, inFence := false, false
+	for _, line := range strings.Split(page, "\n") {
+		if fence.MatchString(line) {
+			inFence = !inFence
+		}
+		if inFence || !strings.HasPrefix(line, "|") {
+			inTable = false
+			continue
+		}
+		cells := strings.Split(line, "|")
+		first := strings.TrimSpace(cells[1])
+		if first == header {
+			inTable = true
+			continue
+		}
+		if !inTable {
+			continue
+		}
+		// Only the leading list of names: "`last_verification` (+ `state` = …)"
+		// names one family, not a family per backticked word.
+		for m := codeName.FindStringSubmatch(first); m != nil; m = codeName.FindStringSubmatch(first) {
+			names = append(names, m[1])
+			first = first[len(m[0]):]
+		}
+	}
+	return names
+}
+
+var codeName = regexp.MustCompile("^\\s*`([a-z_.]+)(?:\\{[^}`]*\\})?`\\s*,?")
+
+// TestMetricsReference keeps docs/metrics.md (the full reference) and the
+// README's table in step with what the exporter exports: every family of
+// the demo's golden exposition is documented, and every documented name is
+// exported (in the golden file, or among the series TestEndToEnd leaves
+// out of it because their values change from run to run).
+func TestMetricsReference(t *testing.T) {
+	golden, err := os.ReadFile(goldenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (proxmox_backup_\S+) `).FindAllSubmatch(golden, -1) {
+		exported[string(m[1])] = true
+	}
+	if len(exported) == 0 {
+		t.Fatalf("%s: no proxmox_backup_ families", goldenFile)
+	}
+	full := func(name string) string {
+		if strings.HasPrefix(name, "proxmox_backup_") {
+			return name
+		}
+		return "proxmox_backup_" + name
+	}
+	known := func(name string) bool { return exported[name] || nondeterministic.MatchString(name) }
+
+	reference := filepath.Join("docs", "metrics.md")
+	for page, mustCoverAll := range map[string]bool{reference: true, "README.md": false} {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		documented := map[string]bool{}
+		for _, name := range tableColumn(string(b), "metric") {
+			documented[full(name)] = true
+		}
+		if len(documented) == 0 {
+			t.Errorf("%s: no table with a \"metric\" column found", page)
+		}
+		for name := range documented {
+			if !known(name) {
+				t.Errorf("%s documents %s, which the demo does not export (%s)", page, name, goldenFile)
+			}
+		}
+		if !mustCoverAll {
+			continue
+		}
+		for name := range exported {
+			if !documented[name] {
+				t.Errorf("%s exports %s, which %s does not document", goldenFile, name, page)
+			}
+		}
+	}
+}
+
+// TestConfigurationReference keeps docs/configuration.md in step with the
+// configuration file's keys: the targets table names every key of a pve:
+// or pbs: entry (nested ones dotted, as tls.ca_file) and no other, and the
+// routes example shows every key of a route.
+func TestConfigurationReference(t *testing.T) {
+	page := filepath.Join("docs", "configuration.md")
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, k := range yamlKeys(reflect.TypeOf(config.Target{}), "") {
+		want[k] = true
+	}
+	got := map[string]bool{}
+	for _, k := range tableColumn(string(b), "key") {
+		got[k] = true
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("%s: the targets table lacks key %q of config.Target", page, k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("%s: the targets table documents key %q, which config.Target does not have", page, k)
+		}
+	}
+
+	_, routes, ok := strings.Cut(string(b), "\n## Routes\n")
+	if !ok {
+		t.Fatalf("%s: no \"## Routes\" section", page)
+	}
+	routes, _, _ = strings.Cut(routes, "\n## ")
+	for _, k := range yamlKeys(reflect.TypeOf(config.Route{}), "") {
+		if !regexp.MustCompile(`(?m)^\s*(- )?` + regexp.QuoteMeta(k) + `:`).MatchString(routes) {
+			t.Errorf("%s: the Routes section's example does not show route key %q", page, k)
+		}
+	}
+}
+
+// yamlKeys lists the YAML keys of a config struct, nested structs' keys
+// dotted under their parent's key.
+func yamlKeys(typ reflect.Type, prefix string) []string {
+	var keys []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct {
+			keys = append(keys, yamlKeys(f.Type, prefix+name+".")...)
+			continue
+		}
+		keys = append(keys, prefix+name)
+	}
+	return keys
 }
