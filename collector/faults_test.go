@@ -35,7 +35,7 @@ import (
 //   - cleared, the next scrape equals the baseline (no restart), and no
 //     goroutine is left behind.
 //
-// README "Failure behaviour" renders these cases as a table.
+// docs/failure-behaviour.md renders these cases as a table.
 
 // faultCase is one row of the matrix.
 type faultCase struct {
