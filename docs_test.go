@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
 // The README is the newcomer's page and links into docs/ for the long
@@ -388,4 +392,120 @@ func yamlKeys(typ reflect.Type, prefix string) []string {
 		keys = append(keys, prefix+name)
 	}
 	return keys
+}
+
+// TestTroubleshootingHints keeps the hints quoted in docs/troubleshooting.md
+// ("Errors by reason", column "hint printed") word for word what the
+// exporter prints: each must be a hint proxmox.Hint gives for some failure,
+// or a string of the collector's (which adds the scrape-deadline and
+// empty-listing hints). In a quote, <name> stands for one word the message
+// fills in and … for the rest of it.
+func TestTroubleshootingHints(t *testing.T) {
+	page := filepath.Join("docs", "troubleshooting.md")
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quoted []string
+	inTable := false
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "|") || len(cells) < 5 {
+			inTable = false
+			continue
+		}
+		if strings.TrimSpace(cells[1]) == "reason" && strings.TrimSpace(cells[3]) == "hint printed" {
+			inTable = true
+			continue
+		}
+		if !inTable {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cells[3], -1) {
+			// Short quotes are names inside the prose (PBSAPIToken=ID:SECRET), not hints.
+			if len(m[1]) >= 30 {
+				quoted = append(quoted, m[1])
+			}
+		}
+	}
+	if len(quoted) < 10 {
+		t.Fatalf("%s: found %d quoted hints in the \"hint printed\" column, want at least 10; is the table still there?", page, len(quoted))
+	}
+
+	printed := collectorStrings(t)
+	for _, kind := range []string{"pve", "pbs"} {
+		for _, class := range proxmox.Classes {
+			for _, status := range []int{0, 404, 500, 502, 503, 596} {
+				for _, endpoint := range []string{"", "/cluster/backup", "/nodes/pve1/storage/local/content", "/nodes/localhost/tasks", "/admin/datastore"} {
+					printed = append(printed, proxmox.Hint(&proxmox.Error{Kind: kind, Class: class, Status: status, Endpoint: endpoint}))
+				}
+			}
+		}
+	}
+	for _, c := range []proxmox.CertificateError{
+		{Seen: "66:f1:17:2b", Pinned: "ab:ab:ab"},
+		{Seen: "66:f1:17:2b", Reason: "certificate expired or not yet valid"},
+		{Seen: "66:f1:17:2b", Reason: "certificate not valid for this host"},
+		{Seen: "66:f1:17:2b", Reason: "certificate signed by unknown authority"},
+	} {
+		printed = append(printed, proxmox.Hint(&c))
+	}
+
+	placeholder := regexp.MustCompile(`<[a-z]+>|…`)
+	for _, q := range quoted {
+		var pattern strings.Builder
+		pattern.WriteString("^")
+		last := 0
+		for _, loc := range placeholder.FindAllStringIndex(q, -1) {
+			pattern.WriteString(regexp.QuoteMeta(q[last:loc[0]]))
+			if q[loc[0]:loc[1]] == "…" {
+				pattern.WriteString(".*")
+			} else {
+				pattern.WriteString(`\S+`)
+			}
+			last = loc[1]
+		}
+		pattern.WriteString(regexp.QuoteMeta(q[last:]) + "$")
+		re := regexp.MustCompile(pattern.String())
+		found := false
+		for _, p := range printed {
+			if re.MatchString(p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s quotes the hint %q, which the exporter does not print (proxmox.Hint, collector)", page, q)
+		}
+	}
+}
+
+// collectorStrings returns the string literals of the collector's non-test
+// Go files, where its own hints live.
+func collectorStrings(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("collector", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					out = append(out, s)
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
