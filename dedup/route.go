@@ -665,7 +665,21 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 			m.by = MatchFingerprint
 		}
 	}
-	if cands == nil {
+	if cands == nil && storageFP != "" {
+		// A pin is evidence, and this one names no PBS we read. The PBS
+		// at the storage's address presents another certificate, so PVE,
+		// which checks the pin, cannot reach it either: its backups there
+		// fail. Mapping the storage by address would hide that behind the
+		// PBS's own data; it is read through PVE, where the failure shows
+		// as a down repository and unknown guests.
+		for _, p := range pl.pbs {
+			if p.endpoints[server] && p.fp != "" {
+				return fallback(WarnStalePin, fmt.Sprintf("pins fingerprint %s, but PBS %s at %s presents %s (a stale pin: PVE cannot reach it either)", storageFP, p.target, server, p.fp), p)
+			}
+		}
+	}
+	if cands == nil && storageFP == "" {
+		// An address without a pin is a hint, the only one there is.
 		for _, p := range pl.pbs {
 			if p.endpoints[server] {
 				cands = append(cands, p)
