@@ -1,6 +1,9 @@
 package dedup
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // This file judges a guest's backups the way the shipped alerts do
 // (mixins/alerts, mixins/rules), so that /status shows an admin the same
@@ -60,6 +63,17 @@ func (s GuestState) String() string {
 
 // MarshalText makes the state readable in JSON.
 func (s GuestState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state as MarshalText writes it, so that the
+// /status JSON reads back (--check, tests).
+func (s *GuestState) UnmarshalText(b []byte) error {
+	i := slices.Index(guestStateNames[:], string(b))
+	if i < 0 {
+		return fmt.Errorf("guest state %q: want one of %q", b, guestStateNames)
+	}
+	*s = GuestState(i)
+	return nil
+}
 
 // GuestFacts is what the collector knows of a guest beyond its aggregate.
 type GuestFacts struct {

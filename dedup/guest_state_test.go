@@ -112,6 +112,14 @@ func TestGuestStateText(t *testing.T) {
 			t.Errorf("state %d: text %q, err %v", s, b, err)
 		}
 		seen[s.String()] = true
+		var back GuestState
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Errorf("state %d reads back as %d, err %v", s, back, err)
+		}
+	}
+	var bad GuestState
+	if err := bad.UnmarshalText([]byte("fine")); err == nil || !strings.Contains(err.Error(), `"fine"`) {
+		t.Errorf("reading an unknown state: err %v", err)
 	}
 	if GuestState(-1).String() != "invalid" || (GuestOK+1).String() != "invalid" {
 		t.Error("an out-of-range state must read invalid")
