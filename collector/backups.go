@@ -85,9 +85,10 @@ func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 				e.gauge(descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l)
 			}
 		}
-		if tasks && cd.tasksRead && !cd.tasksUnknown[g.Node] {
-			taskKey = append(append(append(taskKey[:0], g.BackupType...), '/'), g.BackupID...)
-			if t, ok := cd.tasks[string(taskKey)]; ok {
+		if tasks {
+			var t guestTask
+			var ok bool
+			if t, taskKey, ok = cd.lastTask(taskKey, g); ok {
 				e.gauge(descs.guestLastTaskTime, float64(t.End), l)
 				e.gauge(descs.guestLastTaskSuccess, boolFloat(t.Success), l)
 			}

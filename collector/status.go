@@ -27,6 +27,10 @@ type Status struct {
 	Collectors      map[string]bool          `json:"collectors"`
 	Cache           map[string]CacheStatus   `json:"pbs_cache,omitempty"`
 	Guests          map[string]GuestCoverage `json:"guests,omitempty"`
+	// GuestList is every watched guest of the inventory, worst first;
+	// GuestsNotWatched the templates and excluded guests.
+	GuestList        []GuestRow `json:"guest_list,omitempty"`
+	GuestsNotWatched []GuestRow `json:"guests_not_watched,omitempty"`
 }
 
 // TargetStatus is the health of one source in the last scrape.
@@ -170,6 +174,7 @@ func (c *Collector) status(res *scrapeResult) Status {
 		}
 		st.Guests[g.Cluster] = gc
 	}
+	st.GuestList, st.GuestsNotWatched = guestRows(res, c.enabled(CollectorTasks), c.opts.Now())
 	return st
 }
 
@@ -227,9 +232,11 @@ table{border-collapse:collapse;margin-bottom:1.5em}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eee}.up{color:#070}.down{color:#b00;font-weight:bold}
 small{color:#666}
+.warn{color:#a60;font-weight:bold}.unknown{color:#666;font-style:italic}table.small{font-size:85%}
 </style></head><body>
 <h1>Proxmox Backup Exporter status</h1>
 <p>Last scrape {{rfc3339 .Time}}, took {{printf "%.3f" .DurationSeconds}} s. <a href="?format=json">JSON</a> · <a href="/metrics">metrics</a> · <a href="/">home</a></p>
+{{template "guests" .}}
 
 <h2>Sources</h2>
 <table><tr><th>target</th><th>kind</th><th>state</th><th>cluster</th><th>version</th><th>requests</th><th>seconds</th><th>last success</th><th>notes</th></tr>

@@ -163,3 +163,18 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 	// task results are unknown rather than possibly stale.
 	return out, logErr
 }
+
+// lastTask returns the guest's newest finished vzdump task, using key as
+// scratch space for the map key (returned for reuse, so the per-guest loop
+// of the exposition allocates nothing). ok is false when the guest has no
+// such task or when it cannot be known: the cluster's tasks were not read
+// or its node's failed to read, where an older task may be taken for the
+// newest.
+func (cd *clusterData) lastTask(key []byte, g *dedup.GuestAggregate) (t guestTask, _ []byte, ok bool) {
+	if !cd.tasksRead || cd.tasksUnknown[g.Node] {
+		return guestTask{}, key, false
+	}
+	key = append(append(append(key[:0], g.BackupType...), '/'), g.BackupID...)
+	t, ok = cd.tasks[string(key)]
+	return t, key, ok
+}
