@@ -101,17 +101,53 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// syntaxScanBudget bounds the bytes re-parsed while looking for the line
+// of a syntax error (see syntaxErrorLine): a real config is a few KiB and
+// costs a few hundred KiB; a 1 MiB file with an error deep inside stops
+// there and keeps the library's line.
+const syntaxScanBudget = 16 << 20
 
 // yamlError turns a yaml.v3 syntax error into an Error with its line.
-func (d *decoder) yamlError(err error) {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.errorf(line, "", "invalid YAML: %s", m[2])
+func (d *decoder) yamlError(data []byte, err error) {
+	m := yamlLineRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		d.errorf(0, "", "invalid YAML: %s", err)
 		return
 	}
-	d.errorf(0, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	reported, _ := strconv.Atoi(m[1])
+	d.errorf(syntaxErrorLine(data, reported, m[2]), "", "invalid YAML: %s", m[2])
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error. yaml.v3 does not
+// report where the problem is: its message names the line where the
+// enclosing block starts (a bad indent on line 3 of a list that starts on
+// line 2 says "line 1"), counted from 0 for parser errors and from 1 for
+// scanner errors, and names no line at all for line 1. The problem is
+// where the document first stops parsing with the same complaint, so the
+// shortest prefix of whole lines that fails with problem is the answer.
+// It cannot lie before the block the library named, so the search starts
+// there. An unclosed bracket or quote fails where it opens, which is the
+// line to fix.
+func syntaxErrorLine(data []byte, reported int, problem string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	offset, budget := 0, syntaxScanBudget
+	for i, l := range lines {
+		end := offset + len(l)
+		if i+1 >= reported {
+			if budget -= end; budget < 0 {
+				return reported
+			}
+			if _, _, err := decodeYAML(data[:end]); err != nil {
+				if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil && m[2] == problem {
+					return i + 1
+				}
+			}
+		}
+		offset = end
+	}
+	return reported
 }
 
 // decodeYAML parses the single document in data. A panic inside the YAML
@@ -150,7 +186,7 @@ func parse(data []byte, source, baseDir string, lookup func(string) (string, boo
 	}
 	root, extra, err := decodeYAML(data)
 	if err != nil {
-		d.yamlError(err)
+		d.yamlError(data, err)
 		return nil, nil, d.errs
 	}
 	if extra {
