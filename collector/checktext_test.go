@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
