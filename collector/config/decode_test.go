@@ -37,3 +37,19 @@ func TestSyntaxErrorLines(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntaxErrorLineDeepInAFile: the line is right however far the
+// problem lies below the block the library names.
+func TestSyntaxErrorLineDeepInAFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("pve:\n")
+	for range 500 {
+		b.WriteString("  - name: a\n    urls: [https://pve1:8006]\n")
+	}
+	b.WriteString("   token_id: x\n")
+	_, _, err := Parse([]byte(b.String()), "config.yml")
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Line != 1002 {
+		t.Errorf("got %v, want an error on line 1002", err)
+	}
+}
