@@ -496,3 +496,19 @@ func TestConfigErrorsForPeople(t *testing.T) {
 		}
 	}
 }
+
+// TestPprofFlag: with --web.enable-pprof the landing page links the
+// profiles and they are served.
+func TestPprofFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	base, _ := startExporter(t, bin, "--demo", "--web.enable-pprof")
+	if page := get(t, base+"/"); !strings.Contains(page, `href="/debug/pprof/heap"`) {
+		t.Errorf("landing page lacks the heap profile link:\n%s", page)
+	}
+	if body := get(t, base+"/debug/pprof/heap"); body == "" {
+		t.Error("empty heap profile")
+	}
+}
