@@ -18,20 +18,21 @@ import (
 // printed by --check: "why is this number what it is?" without reading
 // logs. It holds no secret: failures carry the client's scrubbed messages.
 type Status struct {
-	Time            time.Time            `json:"time"`
-	DurationSeconds float64              `json:"duration_seconds"`
-	Targets         []TargetStatus       `json:"targets"`
-	Storages        []dedup.StorageRoute `json:"storages"`
+	Time            time.Time                `json:"time"`
+	DurationSeconds float64                  `json:"duration_seconds"`
+	Targets         []TargetStatus           `json:"targets"`
+	Storages        []dedup.StorageRoute     `json:"storages"`
+	Repositories    []RepositoryStatus       `json:"repositories"`
+	Datastores      []DatastoreStatus        `json:"datastores,omitempty"`
+	Duplicates      map[string]int           `json:"duplicates_suppressed"`
+	Warnings        []dedup.Warning          `json:"warnings,omitempty"`
+	Collectors      map[string]bool          `json:"collectors"`
+	Cache           map[string]CacheStatus   `json:"pbs_cache,omitempty"`
+	Guests          map[string]GuestCoverage `json:"guests,omitempty"`
+
 	// Unplanned names the PVE targets whose storages could not be read:
 	// their part of the routing plan is unknown, not empty.
-	Unplanned    []string                 `json:"unplanned,omitempty"`
-	Repositories []RepositoryStatus       `json:"repositories"`
-	Datastores   []DatastoreStatus        `json:"datastores,omitempty"`
-	Duplicates   map[string]int           `json:"duplicates_suppressed"`
-	Warnings     []dedup.Warning          `json:"warnings,omitempty"`
-	Collectors   map[string]bool          `json:"collectors"`
-	Cache        map[string]CacheStatus   `json:"pbs_cache,omitempty"`
-	Guests       map[string]GuestCoverage `json:"guests,omitempty"`
+	Unplanned []string `json:"unplanned,omitempty"`
 }
 
 // TargetStatus is the health of one source in the last scrape.
