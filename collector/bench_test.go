@@ -71,6 +71,9 @@ func BenchmarkScrape(b *testing.B) {
 		{"a_4nodes_5000guests_250k", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
 		{"b_4nodes_5000guests_1M", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 200}},
 		{"c_latency_5ms", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50, Latency: lat}},
+		// Issue 13's budget: at most 300 ms CPU per warm scrape with the
+		// default collectors.
+		{"d_4nodes_2000guests_100k", emulator.GenOptions{NodesPerCluster: 4, Guests: 2000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
