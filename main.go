@@ -84,7 +84,7 @@ func parseFlags(args []string) (*flags, error) {
 		Default(collector.DefaultTaskWindow.String()).DurationVar(&f.taskWindow)
 	for _, g := range collector.CollectorGroups {
 		f.collectors[g.Name] = app.Flag("collector."+g.Name, "Enable the "+g.Name+" collector: "+g.Help+" (--no-collector."+g.Name+" to disable).").
-			Default("true").Bool()
+			Default(strconv.FormatBool(g.Default)).Bool()
 	}
 	f.web = kingpinflag.AddFlags(app, defaultListenAddress)
 	promslogflag.AddFlags(app, f.log)

@@ -78,6 +78,9 @@ type env struct {
 	logs *logBuffer
 	opts Options
 
+	handlerOnce sync.Once
+	handler     http.Handler
+
 	clockMu sync.Mutex
 	now     time.Time
 }
@@ -213,7 +216,10 @@ type scrapeAnswer struct {
 // Prometheus' timeout header.
 func (e *env) scrape(timeout time.Duration) scrapeAnswer {
 	e.t.Helper()
-	h := e.coll.Handler(nil, promhttp.HandlerOpts{})
+	// One handler per env, as main has one: concurrent scrapes share its
+	// gathering.
+	e.handlerOnce.Do(func() { e.handler = e.coll.Handler(nil, promhttp.HandlerOpts{}) })
+	h := e.handler
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
 	w := httptest.NewRecorder()

@@ -192,7 +192,7 @@ func expectLines(t *testing.T, body, name string, want ...string) {
 // TestLabScrape checks the deduplicated guest view, the per-repository
 // detail, tasks, jobs and source health against the lab estate.
 func TestLabScrape(t *testing.T) {
-	l := startLab(t, labModel(), Options{})
+	l := startLab(t, labModel(), Options{Enabled: map[string]bool{CollectorStorages: true}})
 	body := l.scrape(t, 10*time.Second)
 
 	// vm/100: local (t1), nfs (t1+1h), PBS t1 and the job's snapshot,
