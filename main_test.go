@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
@@ -164,7 +165,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	base, logs := startExporter(t, bin, "--demo", fmt.Sprintf("--demo.now=%d", demoNow))
+	// Every collector group on: the golden file is the reference of every
+	// family, including those off by default.
+	args := []string{"--demo", fmt.Sprintf("--demo.now=%d", demoNow)}
+	for _, g := range collector.CollectorGroups {
+		args = append(args, "--collector."+g.Name)
+	}
+	base, logs := startExporter(t, bin, args...)
 	body := get(t, base+"/metrics")
 	got := filterExposition(body)
 	if *update {
