@@ -173,16 +173,13 @@ func run(args []string) int {
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 
 	rl := newReloader(f.configFile, coll, logger, !f.demo)
-	base := prometheus.NewRegistry()
-	base.MustRegister(
+	mux := http.NewServeMux()
+	mux.Handle(f.telemetryPath, coll.Handler(promhttp.HandlerOpts{},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("proxmox_backup_exporter"),
 		rl,
-	)
-
-	mux := http.NewServeMux()
-	mux.Handle(f.telemetryPath, coll.Handler(base, promhttp.HandlerOpts{}))
+	))
 	mux.Handle("/status", coll.StatusHandler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)

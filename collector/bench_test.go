@@ -89,9 +89,7 @@ func BenchmarkScrape(b *testing.B) {
 			// metrics, serving the text format (Prometheus' default asks
 			// for OpenMetrics or text; no compression but in the gzip
 			// scrapes).
-			base := prometheus.NewRegistry()
-			base.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			handler := c.Handler(base, promhttp.HandlerOpts{})
+			handler := c.Handler(promhttp.HandlerOpts{}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			var exposed int64
 			scrape := func(headers ...string) *scrapeResult {
 				r := httptest.NewRequest("GET", "/metrics", nil)

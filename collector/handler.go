@@ -53,7 +53,7 @@ func WithTimeoutFromRequest(r *http.Request, offset, def time.Duration) (context
 
 // Handler serves /metrics: per request, a scrape within the request's
 // deadline, exported together with base (the exporter's own process, Go
-// and build info metrics) through client_golang's registry and promhttp,
+// and build info collectors) through one client_golang registry and promhttp,
 // which negotiate the format (text, OpenMetrics, protobuf) and the
 // compression. Concurrent requests share one scrape and one gathering
 // (gather.go).
@@ -61,14 +61,14 @@ func WithTimeoutFromRequest(r *http.Request, offset, def time.Duration) (context
 // The promhttp handler is built per request, as the request's deadline is
 // part of its Gatherer: opts.MaxRequestsInFlight therefore limits nothing,
 // and opts.CoalesceGather is done by the shared gathering instead.
-func (c *Collector) Handler(base prometheus.Gatherer, opts promhttp.HandlerOpts) http.Handler {
+func (c *Collector) Handler(opts promhttp.HandlerOpts, base ...prometheus.Collector) http.Handler {
 	if opts.ErrorLog == nil {
 		opts.ErrorLog = slogErrorLog{c}
 	}
 	// One broken series must not cost every other one.
 	opts.ErrorHandling = promhttp.ContinueOnError
 	opts.CoalesceGather = false
-	return &metricsHandler{c: c, g: newScrapeGatherer(c.Bind, base), opts: opts}
+	return &metricsHandler{c: c, g: newScrapeGatherer(c.Bind, base...), opts: opts}
 }
 
 // metricsHandler is the /metrics handler of a Collector.

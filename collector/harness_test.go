@@ -218,7 +218,7 @@ func (e *env) scrape(timeout time.Duration) scrapeAnswer {
 	e.t.Helper()
 	// One handler per env, as main has one: concurrent scrapes share its
 	// gathering.
-	e.handlerOnce.Do(func() { e.handler = e.coll.Handler(nil, promhttp.HandlerOpts{}) })
+	e.handlerOnce.Do(func() { e.handler = e.coll.Handler(promhttp.HandlerOpts{}) })
 	h := e.handler
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))

@@ -130,7 +130,7 @@ func TestConcurrentScrapesMemory(t *testing.T) {
 	}
 	m := emulator.Generate(emulator.GenOptions{NodesPerCluster: 2, Guests: 1000, FilesPerGuest: 2, SnapshotsPerGuest: 5})
 	l := startLab(t, m, Options{Logger: quietLogger()})
-	h := l.coll.Handler(nil, promhttp.HandlerOpts{})
+	h := l.coll.Handler(promhttp.HandlerOpts{})
 	scrape := func() {
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")

@@ -156,7 +156,7 @@ func startLab(t testing.TB, m *emulator.Model, opts Options) *lab {
 // timeout header when timeout > 0.
 func (l *lab) scrape(t testing.TB, timeout time.Duration) string {
 	t.Helper()
-	h := l.coll.Handler(nil, promhttp.HandlerOpts{})
+	h := l.coll.Handler(promhttp.HandlerOpts{})
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	if timeout > 0 {
 		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strings.TrimSuffix(timeout.String(), "s"))

@@ -154,16 +154,16 @@ func oddResult() *scrapeResult {
 // fixedBase stands for the exporter's own metrics (Go, process, build
 // info): families that sort before, between and after the scrape's, a
 // summary and an untyped one.
-func fixedBase() prometheus.Gatherer {
-	reg := prometheus.NewRegistry()
+func fixedBase() []prometheus.Collector {
+	var cs []prometheus.Collector
 	for _, name := range []string{"go_goroutines", "proxmox_backup_exporter_build_info", "proxmox_backup_zz_last", "a_first"} {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: "Help with \\ and\nnewline.", ConstLabels: prometheus.Labels{"v": "1"}})
 		g.Set(math.Pi)
-		reg.MustRegister(g)
+		cs = append(cs, g)
 	}
 	s := prometheus.NewSummary(prometheus.SummaryOpts{Name: "go_gc_duration_seconds", Help: "A summary.", Objectives: map[float64]float64{0.5: 0.05}})
 	s.Observe(0.25)
-	reg.MustRegister(s)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "process_nan", Help: "NaN."}, math.NaN))
-	return reg
+	cs = append(cs, s)
+	cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "process_nan", Help: "NaN."}, math.NaN))
+	return cs
 }
