@@ -3,7 +3,6 @@ package proxmox
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -469,58 +468,4 @@ func (c *Client) newError(path string, class ErrorClass, status int, msg string,
 		msg = strings.ReplaceAll(msg, c.secret, "<redacted>")
 	}
 	return &Error{Target: c.name, Kind: c.kind, Endpoint: path, Class: class, Status: status, Message: cleanMessage(msg), Err: err}
-}
-
-// envelopeData receives the "data" member of a response envelope and
-// records whether it was present.
-type envelopeData struct {
-	out     any
-	present bool
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (d *envelopeData) UnmarshalJSON(b []byte) error {
-	d.present = true
-	if d.out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, d.out)
-}
-
-// DecodeEnvelope decodes a Proxmox response body {"data": ...} and stores
-// the data into out (a pointer; nil only validates the envelope). Other
-// top-level members (total, digest, success) are ignored. A body that is
-// not a JSON object, has no "data", has "data": null, or whose data does
-// not fit out's type is an error: we rely on it.
-func DecodeEnvelope(body []byte, out any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errors.New("empty response body")
-	}
-	if out != nil && decodeDataFast(body, out) {
-		return nil
-	}
-	d := &envelopeData{out: out}
-	env := struct {
-		// A pointer, so JSON null sets it to nil instead of calling
-		// UnmarshalJSON: that is how null is told from absent.
-		Data *envelopeData `json:"data"`
-	}{Data: d}
-	if err := json.Unmarshal(body, &env); err != nil {
-		var synErr *json.SyntaxError
-		switch {
-		case errors.As(err, &synErr), errors.Is(err, io.ErrUnexpectedEOF):
-			return fmt.Errorf("malformed JSON: %v", err)
-		case !d.present && env.Data != nil:
-			return fmt.Errorf("response is not a JSON object: %v", err)
-		default:
-			return fmt.Errorf("unexpected data: %v", err)
-		}
-	}
-	switch {
-	case env.Data == nil:
-		return errors.New(`response "data" is null`)
-	case !d.present:
-		return errors.New(`response has no "data" member`)
-	}
-	return nil
 }

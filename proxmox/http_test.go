@@ -14,8 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -962,81 +960,6 @@ func TestGetRawPathAndNilOut(t *testing.T) {
 	if got.Path != "/api2/json/cluster/options" || got.RawQuery != "x=1" {
 		t.Errorf("request URL = %s", got)
 	}
-}
-
-// ---- envelope decoding -----------------------------------------------------
-
-func TestDecodeEnvelope(t *testing.T) {
-	for _, tc := range []struct {
-		body string
-		want string // error substring, "" = ok
-	}{
-		{`{"data":[]}`, ""},
-		{`{"data":[{"node":"a"}],"total":1}`, ""},
-		{` {"total":1, "data":[] } `, ""},
-		{`{"data":null}`, `"data" is null`},
-		{`{}`, `no "data"`},
-		{`null`, `no "data"`},
-		{``, "empty response body"},
-		{`[]`, "not a JSON object"},
-		{`"data"`, "not a JSON object"},
-		{`{"data":{}}`, "unexpected data"},
-		{`{"data":[1]}`, "unexpected data"},
-		{`{"data":[]} trailing`, "malformed JSON"},
-		{`{"data":[`, "malformed JSON"},
-	} {
-		var out []Node
-		err := DecodeEnvelope([]byte(tc.body), &out)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%q: %v", tc.body, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%q: error %v, want %q", tc.body, err, tc.want)
-		}
-	}
-}
-
-// fuzzModels are fresh pointers to every response model.
-func fuzzModels() []any {
-	return []any{
-		new(PVEVersion), new([]ClusterStatusItem), new([]Node), new([]ClusterResource), new([]StorageConfig),
-		new([]NodeStorage), new([]BackupVolume), new([]BackupJob), new([]NotBackedUpGuest), new([]Task),
-		new(TaskStatus), new([]TaskLogLine),
-		new(PBSVersion), new([]Datastore), new([]DatastoreUsage), new(DatastoreStatus), new([]Namespace),
-		new([]BackupGroup), new([]Snapshot), new([]GCJobStatus), new([]JobStatus), new([]PBSTask),
-		new(PBSNodeStatus), new([]PBSCertificateInfo),
-	}
-}
-
-// FuzzDecodeEnvelope: no input makes decoding into any model, or message
-// extraction, panic; extracted messages are single clean lines.
-func FuzzDecodeEnvelope(f *testing.F) {
-	for _, name := range sampleFiles(f) {
-		b, err := os.ReadFile(filepath.Join(samplesDir, name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range []string{
-		`{"data":null}`, `{"data":[{"vmid":"1e400"}]}`, `{"data":[{"vmid":1e19}]}`, `{"data":[{"template":"maybe"}]}`,
-		`{"data":[{"backup-id":[1]}]}`, `{"data":{"info":null}}`, `{"message":"x\u0000y","errors":{"a":"b"}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, m := range fuzzModels() {
-			_ = DecodeEnvelope(body, m)
-		}
-		msg := proxmoxMessage(body, "Reason")
-		if strings.ContainsAny(msg, "\n\r\t\x00") || len(msg) > maxMessage+len("…") {
-			t.Errorf("message %q is not one clean, bounded line", msg)
-		}
-		class, _ := classifyStatus(500, msg)
-		if class == "" {
-			t.Error("empty class")
-		}
-	})
 }
 
 // TestPooledBodiesDoNotAlias: response buffers are reused, so nothing
