@@ -65,7 +65,9 @@ type Target struct {
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
 	// MaxConcurrency bounds the requests in flight to this target; 0 means
-	// DefaultMaxConcurrency.
+	// DefaultMaxConcurrency. The bound is per client, across everything
+	// that uses it (overlapping scrapes included): this is the exporter's
+	// one request limiter.
 	MaxConcurrency int
 	// Logger receives warnings (insecure TLS, fail-over) and debug request
 	// logs; nil discards them.
@@ -298,6 +300,18 @@ func (c *Client) Close() {
 	}
 }
 
+// requestTimerKey is the context key of WithRequestTimer's function.
+type requestTimerKey struct{}
+
+// WithRequestTimer returns a context under which every Get reports how
+// long it took to fn, which must be safe for concurrent use. The time runs
+// from when the request got one of the target's request slots to when its
+// answer was decoded (fail-over attempts included): the wait for a slot is
+// the client's own queueing, not the target's latency.
+func WithRequestTimer(ctx context.Context, fn func(time.Duration)) context.Context {
+	return context.WithValue(ctx, requestTimerKey{}, fn)
+}
+
 // Get issues GET <url>/api2/json<path>?<query> and decodes the "data"
 // member of the response envelope into out (a pointer; nil discards it).
 // path must start with "/" and have its segments escaped (the typed
@@ -320,6 +334,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 			ctx.Err())
 	}
 	defer func() { <-c.sem }()
+	if timer, ok := ctx.Value(requestTimerKey{}).(func(time.Duration)); ok {
+		start := time.Now()
+		defer func() { timer(time.Since(start)) }()
+	}
 
 	first := int(c.sticky.Load())
 	order := make([]int, 0, len(c.endpoints))
