@@ -76,8 +76,6 @@ type Options struct {
 	Now func() time.Time
 	// TaskWindow is how far back vzdump tasks are read.
 	TaskWindow time.Duration
-	// Concurrency is the number of requests in flight per target.
-	Concurrency int
 	// MaxCachedGroups bounds the PBS group cache.
 	MaxCachedGroups int
 	// TaskLogCacheSize bounds the cache of parsed vzdump job logs.
@@ -102,9 +100,6 @@ func (o *Options) applyDefaults() {
 	}
 	if o.TaskWindow <= 0 {
 		o.TaskWindow = DefaultTaskWindow
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultTargetConcurrency
 	}
 }
 
@@ -181,13 +176,6 @@ func (c *Collector) ApplyConfig(cfg *config.Config) error {
 }
 
 func (c *Collector) install(set *targetSet) {
-	for _, t := range set.targets {
-		n := t.concurrency
-		if n <= 0 {
-			n = c.opts.Concurrency
-		}
-		t.lim = newLimiter(n)
-	}
 	c.setMu.Lock()
 	old := c.set
 	c.set = set

@@ -60,11 +60,10 @@ type targetRun struct {
 	requestsBefore uint64
 	start          time.Time
 	tgt            *target
-	lim            *limiter
 	// lastEnd is when the target's last request ended (Unix nanoseconds).
 	lastEnd atomic.Int64
 	// slowest is the longest single request (nanoseconds, not counting
-	// the wait for a limiter slot): the floor of the scrape's duration,
+	// the wait for a request slot of the client): the floor of the scrape's duration,
 	// against which the benchmarks judge the parallel critical path.
 	slowest atomic.Int64
 
@@ -79,7 +78,7 @@ type targetRun struct {
 	requests uint64
 }
 
-// noteRequest records one request's duration.
+// noteRequest records one request's duration (proxmox.WithRequestTimer).
 func (t *targetRun) noteRequest(d time.Duration) {
 	for {
 		old := t.slowest.Load()
