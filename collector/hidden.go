@@ -51,7 +51,7 @@ func (s *scrape) markHiddenBackups(res *scrapeResult, listings dedup.Listings, s
 		}
 		inventory := map[string]proxmox.ClusterResource{}
 		for _, g := range cd.guests {
-			inventory[dedup.BackupTypeOfGuest(g.Type)+"/"+strconv.FormatInt(int64(g.VMID), 10)] = g
+			inventory[proxmox.BackupTypeOfGuest(g.Type)+"/"+strconv.FormatInt(int64(g.VMID), 10)] = g
 		}
 		for _, g := range res.merged.Guests {
 			if g.Cluster != cd.name || !g.Known {

@@ -93,7 +93,7 @@ func refMerge(e Estate, p Plan, l Listings) Result {
 			}
 			// Host backups belong to no guest; a group is an orphan only
 			// when its cluster's inventory was read and lacks the guest.
-			if inventory != nil && (g.BackupType == BackupTypeVM || g.BackupType == BackupTypeCT) {
+			if inventory != nil && (g.BackupType == proxmox.BackupTypeVM || g.BackupType == proxmox.BackupTypeCT) {
 				a.Orphan = !inventory[GuestKey{Cluster: r.Cluster, BackupType: g.BackupType, BackupID: normalizeVMID(g.BackupID)}]
 			}
 			res.Groups = append(res.Groups, a)
@@ -146,7 +146,7 @@ func refMerge(e Estate, p Plan, l Listings) Result {
 		}
 		seen := make(map[GuestKey]bool, len(c.Guests))
 		for _, g := range refSortedGuests(c.Guests) {
-			bt := BackupTypeOfGuest(g.Type)
+			bt := proxmox.BackupTypeOfGuest(g.Type)
 			id := normalizeVMID(guestID(g))
 			k := GuestKey{Cluster: cname, BackupType: bt, BackupID: id}
 			if bt == "" || id == "" || seen[k] {
@@ -277,7 +277,7 @@ func refMergeSummaries(in []GroupSummary) []GroupSummary {
 }
 
 func refVisibleThroughPVE(g GroupSummary) bool {
-	if g.BackupType != BackupTypeVM && g.BackupType != BackupTypeCT {
+	if g.BackupType != proxmox.BackupTypeVM && g.BackupType != proxmox.BackupTypeCT {
 		return false
 	}
 	if g.BackupID == "" {
@@ -359,7 +359,7 @@ func refUnionTimesSet(lists [][]int64) (count int, last int64, copies int) {
 func refGuestSet(c Cluster) map[GuestKey]bool {
 	m := make(map[GuestKey]bool, len(c.Guests))
 	for _, g := range c.Guests {
-		if bt := BackupTypeOfGuest(g.Type); bt != "" {
+		if bt := proxmox.BackupTypeOfGuest(g.Type); bt != "" {
 			m[GuestKey{Cluster: clusterName(c), BackupType: bt, BackupID: normalizeVMID(guestID(g))}] = true
 		}
 	}
@@ -374,7 +374,7 @@ func refSortedGuests(gs []proxmox.ClusterResource) []proxmox.ClusterResource {
 	}
 	keys := make([]keyed, len(gs))
 	for i, g := range gs {
-		keys[i] = keyed{BackupTypeOfGuest(g.Type), normalizeVMID(guestID(g)), i}
+		keys[i] = keyed{proxmox.BackupTypeOfGuest(g.Type), normalizeVMID(guestID(g)), i}
 	}
 	slices.SortStableFunc(keys, func(a, b keyed) int {
 		if c := strings.Compare(a.typ, b.typ); c != 0 {
@@ -477,8 +477,8 @@ func refRecordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool)
 		return Record{}, false
 	}
 	r := Record{Repository: repoKey, Time: int64(v.CTime), Size: int64(v.Size), Protected: bool(v.Protected), Verification: VerificationNone}
-	parsed, perr := ParseBackupVolumeID(v.VolID)
-	pbsStyle := perr == nil && parsed.Style == StylePBS
+	parsed, perr := proxmox.ParseBackupVolumeID(v.VolID)
+	pbsStyle := perr == nil && parsed.Style == proxmox.StylePBS
 	if perr != nil && (v.Format == "pbs-vm" || v.Format == "pbs-ct") {
 		pbsStyle = true
 	}
@@ -489,7 +489,7 @@ func refRecordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool)
 				r.Time = parsed.Time
 			}
 		} else {
-			r.BackupType = BackupTypeOfGuest(v.Subtype)
+			r.BackupType = proxmox.BackupTypeOfGuest(v.Subtype)
 			if v.VMID > 0 {
 				r.BackupID = strconv.FormatInt(int64(v.VMID), 10)
 			}
@@ -501,7 +501,7 @@ func refRecordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool)
 			r.Verification = verificationState(v.Verification)
 		}
 	} else {
-		r.BackupType = BackupTypeOfGuest(v.Subtype)
+		r.BackupType = proxmox.BackupTypeOfGuest(v.Subtype)
 		if v.VMID > 0 {
 			r.BackupID = strconv.FormatInt(int64(v.VMID), 10)
 		}

@@ -640,7 +640,7 @@ func TestPropertyCountsMatchGroundTruth(t *testing.T) {
 			}
 			for _, g := range c.Guests {
 				stats.guests++
-				k := GuestKey{c.Name, BackupTypeOfGuest(g.Type), guestID(g)}
+				k := GuestKey{c.Name, proxmox.BackupTypeOfGuest(g.Type), guestID(g)}
 				a, ok := got[k]
 				if !ok {
 					fail("guest %v missing", k)

@@ -231,7 +231,7 @@ func (pl *planner) learnServerFingerprints() {
 			if s.Type != "pbs" || s.Fingerprint == "" {
 				continue
 			}
-			fp, err := CanonicalFingerprint(s.Fingerprint)
+			fp, err := proxmox.NormalizeFingerprint(s.Fingerprint)
 			if err != nil {
 				continue
 			}
@@ -268,7 +268,7 @@ func (pl *planner) preparePBS() {
 		}
 		info := &pbsInfo{target: p.Target, up: p.Up, endpoints: map[string]bool{}, stores: map[string]Datastore{}, allow: p.Namespaces}
 		if p.Fingerprint != "" {
-			fp, err := CanonicalFingerprint(p.Fingerprint)
+			fp, err := proxmox.NormalizeFingerprint(p.Fingerprint)
 			if err != nil {
 				pl.warn(Warning{Kind: WarnBadFingerprint, Target: p.Target, Message: fmt.Sprintf("fingerprint seen on PBS %s ignored: %v", p.Target, err)})
 			}
@@ -616,7 +616,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	server := storageServer(s)
 	storageFP := ""
 	if s.Fingerprint != "" {
-		fp, err := CanonicalFingerprint(s.Fingerprint)
+		fp, err := proxmox.NormalizeFingerprint(s.Fingerprint)
 		if err != nil {
 			pl.warn(Warning{Kind: WarnBadFingerprint, Cluster: cname, Storage: s.Storage,
 				Message: fmt.Sprintf("fingerprint of storage %s ignored: %v", s.Storage, err)})
