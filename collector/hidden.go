@@ -96,25 +96,25 @@ func (s *scrape) markHiddenBackups(res *scrapeResult, listings dedup.Listings, s
 	sort.Strings(names)
 	for _, name := range names {
 		sp, r := suspects[name], repos[name]
-		var endpoint string
+		var path string
 		if r.Kind == dedup.KindPBS {
 			listings.PBS[name] = dedup.PBSResult{Err: errHidden}
-			endpoint = "GET /admin/datastore/" + r.Datastore + "/groups"
+			path = "/admin/datastore/" + r.Datastore + "/groups"
 		} else {
 			node := listings.PVE[name].Node
 			if node == "" {
 				node = r.Node
 			}
 			listings.PVE[name] = dedup.PVEResult{Err: errHidden, Node: node}
-			endpoint = "GET /nodes/" + node + "/storage/" + r.Storage + "/content"
+			path = "/nodes/" + node + "/storage/" + r.Storage + "/content"
 		}
 		for _, run := range res.runs {
 			if run.name == r.Target && run.kind == r.Kind {
 				run.warn(Failure{
-					Endpoint: endpoint, Part: "repository " + name, Reason: "permission",
+					Endpoint: "GET " + path, Part: "repository " + name, Reason: "permission",
 					Message: fmt.Sprintf("%s lists no backup of %s newer than its last successful backup task (started %s): the listing looks filtered by missing privileges; the guests' counts are left out",
 						name, listGuests(sp.guests), time.Unix(sp.newest, 0).UTC().Format(time.RFC3339)),
-					Hint: permissionHint(r.Kind, endpoint),
+					Hint: proxmox.PrivilegeHint(r.Kind, path),
 				})
 			}
 		}

@@ -909,7 +909,7 @@ func (s *scrape) noteWarnings(res *scrapeResult) {
 					Part:     "storage " + w.Storage,
 					Reason:   "permission",
 					Message:  w.Message,
-					Hint:     permissionHint(r.kind, "content"),
+					Hint:     proxmox.PrivilegeHint(r.kind, "/nodes/{node}/storage/"+w.Storage+"/content"),
 				})
 			}
 		}
