@@ -2,7 +2,8 @@ package collector
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,11 +90,7 @@ func (s *scrape) markHiddenBackups(res *scrapeResult, listings dedup.Listings, s
 	if len(suspects) == 0 {
 		return false
 	}
-	names := make([]string, 0, len(suspects))
-	for n := range suspects {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(suspects))
 	for _, name := range names {
 		sp, r := suspects[name], repos[name]
 		var path string
@@ -145,11 +142,7 @@ func storageRepositories(p dedup.Plan, repos map[string]dedup.Repository, cluste
 
 // listGuests names a few guests, so a log line stays short for any estate.
 func listGuests(set map[string]bool) string {
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(set))
 	const show = 5
 	if len(keys) <= show {
 		return strings.Join(keys, ", ")

@@ -10,8 +10,8 @@ package dedup
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
@@ -144,11 +144,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		res.Guests = make([]GuestAggregate, 0, guests)
 	}
 	intervals := map[string]intervalResult{}
-	names := make([]string, 0, len(clusters))
-	for n := range clusters {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(clusters))
 	var lists [][]int64 // reused across clusters
 	for _, cname := range names {
 		c := clusters[cname]
@@ -734,11 +730,7 @@ func permissionSuspect(clusters map[string]Cluster, r Repository, res PVEResult)
 	}
 	// In name order: two clusters on one target (a misconfiguration) must
 	// still give the same warning every time.
-	names := make([]string, 0, len(clusters))
-	for name := range clusters {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(clusters))
 	for _, name := range names {
 		c := clusters[name]
 		if c.Target != r.Target || !c.Up {
@@ -753,11 +745,7 @@ func permissionSuspect(clusters map[string]Cluster, r Repository, res PVEResult)
 		if cfg == nil || strings.TrimSpace(cfg.Content) != "backup" {
 			continue
 		}
-		nodes := make([]string, 0, len(c.NodeStorages))
-		for n := range c.NodeStorages {
-			nodes = append(nodes, n)
-		}
-		sort.Strings(nodes)
+		nodes := slices.Sorted(maps.Keys(c.NodeStorages))
 		for _, node := range nodes {
 			if r.Node != "" && node != r.Node {
 				continue

@@ -8,6 +8,7 @@ package dedup
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -400,7 +401,7 @@ func refSplitTags(s string) []string {
 	if len(set) == 0 {
 		return nil
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func refExpectedInterval(jobs []proxmox.BackupJob, cache map[string]refIntervalResult, report func(proxmox.BackupJob, error)) int64 {

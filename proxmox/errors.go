@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"unicode"
@@ -273,11 +274,7 @@ func proxmoxMessage(body []byte, reason string) string {
 	if err := json.Unmarshal(body, &env); err == nil && env.Message != nil {
 		text = strings.TrimSpace(*env.Message)
 		if len(env.Errors) > 0 {
-			keys := make([]string, 0, len(env.Errors))
-			for k := range env.Errors {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
+			keys := slices.Sorted(maps.Keys(env.Errors))
 			parts := make([]string, 0, len(keys))
 			for _, k := range keys {
 				parts = append(parts, k+": "+strings.TrimSpace(env.Errors[k]))
