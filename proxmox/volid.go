@@ -119,7 +119,7 @@ func ParseBackupVolumeID(volid string) (BackupVolumeID, error) {
 		Style:      StyleVzdump,
 		BackupType: n.BackupType,
 		BackupID:   n.VMID,
-		Time:       n.WallClock(),
+		Time:       n.Time,
 		HasTime:    n.HasTime,
 		Vzdump:     n,
 	}, nil

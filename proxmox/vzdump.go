@@ -12,20 +12,13 @@ type VzdumpName struct {
 	BackupType string // vm, ct
 	VMID       string
 	// HasTime is true when the name carries the standard
-	// YYYY_MM_DD-HH_MM_SS stamp (node local time).
-	HasTime                                bool
-	Year, Month, Day, Hour, Minute, Second int
+	// YYYY_MM_DD-HH_MM_SS stamp (node local time). Time is that stamp read
+	// as UTC, in epoch seconds, because the node's time zone is unknown.
+	HasTime bool
+	Time    int64
 	// Format is the archive extension as PVE reports it: "vma.zst",
 	// "tar.gz", "tgz", ...
 	Format string
-}
-
-// WallClock returns the name's timestamp read as UTC (0 without one).
-func (n VzdumpName) WallClock() int64 {
-	if !n.HasTime {
-		return 0
-	}
-	return time.Date(n.Year, time.Month(n.Month), n.Day, n.Hour, n.Minute, n.Second, 0, time.UTC).Unix()
 }
 
 // vzdumpExtensions are the archive extensions pve-storage's archive_info
@@ -69,35 +62,43 @@ func ParseVzdumpName(name string) (VzdumpName, error) {
 	if len(vmid) > 9 || n.VMID == "" {
 		return bad("VMID out of range")
 	}
-	if v, ok := parseVzdumpStamp(middle); ok {
-		n.HasTime = true
-		n.Year, n.Month, n.Day, n.Hour, n.Minute, n.Second = v[0], v[1], v[2], v[3], v[4], v[5]
-	}
+	n.Time, n.HasTime = parseVzdumpStamp(middle)
 	return n, nil
 }
 
-// parseVzdumpStamp reads vzdump's "YYYY_MM_DD-HH_MM_SS" stamp. A stamp that
-// names no time (month 13, 30 February, 25 o'clock) is not one.
-func parseVzdumpStamp(s string) (v [6]int, ok bool) {
+// parseVzdumpStamp reads vzdump's "YYYY_MM_DD-HH_MM_SS" stamp as UTC. A
+// stamp that names no time (month 13, 30 February, 25 o'clock) is not one.
+// The fields are checked before time.Date, which would normalise them:
+// Merge reads the stamp of every vzdump file on every scrape.
+func parseVzdumpStamp(s string) (unix int64, ok bool) {
 	const layout = "dddd_dd_dd-dd_dd_dd"
 	if len(s) != len(layout) {
-		return v, false
+		return 0, false
 	}
+	var v [6]int
 	field := 0
 	for i := 0; i < len(layout); i++ {
 		switch {
 		case layout[i] != 'd':
 			if s[i] != layout[i] {
-				return v, false
+				return 0, false
 			}
 			field++
 		case isDigit(s[i]):
 			v[field] = v[field]*10 + int(s[i]-'0')
 		default:
-			return v, false
+			return 0, false
 		}
 	}
-	t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC)
-	return v, t.Year() == v[0] && int(t.Month()) == v[1] && t.Day() == v[2] &&
-		t.Hour() == v[3] && t.Minute() == v[4] && t.Second() == v[5]
+	year, month, day := v[0], time.Month(v[1]), v[2]
+	if month < time.January || month > time.December || day < 1 || day > daysIn(year, month) || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return 0, false
+	}
+	return time.Date(year, month, day, v[3], v[4], v[5], 0, time.UTC).Unix(), true
+}
+
+// daysIn returns the number of days of a month (Gregorian calendar).
+func daysIn(year int, month time.Month) int {
+	// Day 0 of the next month is the last day of this one.
+	return time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
