@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -77,7 +79,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	p("\nDUPLICATES SUPPRESSED\n")
 	p("REASON\tRECORDS\tWHY\n")
-	reasons := sortedKeys(r.Duplicates)
+	reasons := slices.Sorted(maps.Keys(r.Duplicates))
 	for _, k := range reasons {
 		p("%s\t%d\t%s\n", k, r.Duplicates[k], duplicateWhy[k])
 	}

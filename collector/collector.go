@@ -7,7 +7,8 @@ package collector
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -342,11 +343,7 @@ func (c *Collector) account(res *scrapeResult) {
 			c.lastSuccess[runKey{r.name, r.kind}] = now
 		}
 	}
-	keys := make([]string, 0, len(current))
-	for k := range current {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(current))
 	for _, k := range keys {
 		f := current[k]
 		attrs := []any{"target", f.Target, "kind", f.Kind, "endpoint", f.Endpoint, "part", f.Part,

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,14 +350,6 @@ func splitSeries(key string) (string, map[string]string) {
 }
 
 // keys returns the sorted series keys.
-func (x exposition) keys() []string {
-	out := make([]string, 0, len(x))
-	for k := range x {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // get returns the value of a series built from name and label pairs.
 func (x exposition) get(name string, kv ...string) (string, bool) {
@@ -395,7 +388,7 @@ func diffExpositions(want, got exposition, skip ...string) []string {
 		ignore[s] = true
 	}
 	var out []string
-	for _, k := range want.keys() {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		name, _ := splitSeries(k)
 		if volatile[name] || ignore[name] {
 			continue
@@ -406,7 +399,7 @@ func diffExpositions(want, got exposition, skip ...string) []string {
 			out = append(out, "~ "+k+" "+want[k]+" -> "+v)
 		}
 	}
-	for _, k := range got.keys() {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		name, _ := splitSeries(k)
 		if volatile[name] || ignore[name] {
 			continue

@@ -726,7 +726,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 func datastoreDownReason(ds proxmox.Datastore, usage map[string]proxmox.DatastoreUsage) string {
 	// Read-only maintenance still serves reads (PBS blocks only writes);
 	// an unparsable mode is taken as blocking.
-	if m, err := dedup.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
+	if m, err := proxmox.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
 		return "maintenance (" + ds.Maintenance + ")"
 	}
 	if ds.MountStatus == "notmounted" {
@@ -904,7 +904,7 @@ func (s *scrape) noteWarnings(res *scrapeResult) {
 					Part:     "storage " + w.Storage,
 					Reason:   "permission",
 					Message:  w.Message,
-					Hint:     permissionHint(r.kind, "content"),
+					Hint:     proxmox.PrivilegeHint(r.kind, "/nodes/{node}/storage/"+w.Storage+"/content"),
 				})
 			}
 		}

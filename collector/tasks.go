@@ -99,7 +99,7 @@ func (c *taskLogCache) len() int {
 func guestLines(lines []proxmox.TaskLogLine) []proxmox.TaskLogLine {
 	out := []proxmox.TaskLogLine{}
 	for _, l := range lines {
-		if _, err := dedup.ParseTaskLogLine(l.T); err == nil {
+		if _, err := proxmox.ParseTaskLogLine(l.T); err == nil {
 			out = append(out, l)
 		}
 	}
