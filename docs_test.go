@@ -236,7 +236,7 @@ func TestMarkdownLinks(t *testing.T) {
 	}
 	for target, external := range map[string]bool{
 		"https://example.org": true, "mailto:a@example.org": true, "//cdn.example.org/x": true,
-		"docs/metrics.md": false, "#labels": false, "../README.md#configuration": false, "mixins/": false,
+		"docs/metrics.md": false, "#labels": false, "docs/../README.md#configuration": false, "mixins/": false,
 	} {
 		if isExternal(target) != external {
 			t.Errorf("isExternal(%q) = %v, want %v", target, !external, external)
