@@ -300,6 +300,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	for _, cd := range res.clusters {
 		<-cd.planned
 	}
+	known := c.lastKnown.snapshot()
 	res.estate = dedup.Estate{Overrides: set.overrides, PBS: pbsEstate(res)}
 	for _, cd := range res.clusters {
 		res.estate.Clusters = append(res.estate.Clusters, dedup.Cluster{
@@ -307,7 +308,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
 		})
 	}
-	c.applyLastKnown(res, s.now)
+	res.estate = dedup.SubstituteLastKnown(res.estate, known, s.now)
 	early := dedup.BuildPlan(res.estate)
 	fallbackEarly := fallbackRepositories(early)
 	for _, l := range early.PVEListings {
@@ -327,9 +328,12 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	invWG.Wait()
 
 	// The final plan.
-	res.estate = buildEstate(res, set.overrides)
-	stale := c.applyLastKnown(res, s.now)
+	res.estate = dedup.SubstituteLastKnown(buildEstate(res, set.overrides), known, s.now)
 	res.plan = dedup.BuildPlan(res.estate)
+	stale := map[string]bool{}
+	for _, p := range res.estate.PBS {
+		stale[p.Target] = p.Stale
+	}
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
 	var (
 		wg sync.WaitGroup
@@ -358,9 +362,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			continue
 		}
 		keep[nsKey{l.PBSTarget, l.Datastore, l.Namespace}] = true
-		if lk := stale[l.PBSTarget]; lk != nil {
+		if stale[l.PBSTarget] {
 			// Last known groups of an offline PBS (keep_last_known).
-			listings.PBS[l.Repository] = dedup.PBSResult{Groups: lk.groups[l.Repository]}
+			listings.PBS[l.Repository] = dedup.PBSResult{Groups: known[l.PBSTarget].Groups[l.Repository]}
 			continue
 		}
 		f := lists.startPBS(s, pd, l.Datastore, l.Namespace)
@@ -378,9 +382,10 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	}
 	tasksWG.Wait()
 	if c.enabled(CollectorTasks) {
+		listings.Tasks = map[string]map[dedup.GuestKey]dedup.TaskResult{}
 		for _, cd := range res.clusters {
 			if cd.up && cd.taskRows != nil {
-				s.resolveClusterTasks(cd)
+				listings.Tasks[cd.name] = s.resolveClusterTasks(cd)
 			}
 		}
 	}
@@ -398,17 +403,8 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	c.pbsCache.retain(readTargets, keep)
 
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
-	if s.markHiddenBackups(res, listings, stale) {
-		res.merged = dedup.Merge(res.estate, res.plan, listings)
-	}
-	// Last known data is exported, but its repositories are not up.
-	for _, l := range res.plan.PBSListings {
-		if stale[l.PBSTarget] != nil && res.merged.RepositoryUp != nil {
-			res.merged.RepositoryUp[l.Repository] = false
-		}
-	}
 	c.recordLastKnown(res, listings, s.now)
-	s.noteWarnings(res)
+	s.noteWarnings(res, listings)
 
 	end := time.Now()
 	for _, r := range res.runs {
@@ -769,7 +765,7 @@ func pbsEstate(res *scrapeResult) []dedup.PBS {
 	for _, pd := range res.pbs {
 		p := dedup.PBS{
 			Target: pd.t.name, Endpoints: pd.t.endpoints, Fingerprint: pd.fingerprint,
-			Up: pd.up, Namespaces: pd.t.namespaces,
+			Up: pd.up, Namespaces: pd.t.namespaces, KeepLastKnown: pd.t.keepLastKnown,
 		}
 		for _, ds := range pd.datastores {
 			_, down := pd.dsDown[ds.Store]
@@ -885,32 +881,58 @@ func (s *scrape) fetchClusterTasks(ctx context.Context, cd *clusterData) {
 }
 
 // resolveClusterTasks resolves the fetched tasks per guest with
-// dedup.GuestTaskResults, once the guests are known.
-func (s *scrape) resolveClusterTasks(cd *clusterData) {
-	cd.tasks = map[string]guestTask{}
-	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows) {
+// dedup.GuestTaskResults, once the guests are known, and returns them as
+// evidence for dedup.Merge.
+func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.TaskResult {
+	results := dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows)
+	cd.tasks = make(map[string]guestTask, len(results))
+	for k, r := range results {
 		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
 	}
 	cd.tasksRead = true
+	return results
 }
 
-// noteWarnings records dedup's permission warnings on their targets: an
-// empty listing where PVE reports data is a missing privilege, counted in
-// target_errors_total{reason="permission"}.
-func (s *scrape) noteWarnings(res *scrapeResult) {
+// noteWarnings records dedup's permission warnings on their targets,
+// counted in target_errors_total{reason="permission"}: an empty listing
+// where PVE reports data (permission_suspected), and a listing without the
+// backups that tasks made (backups_hidden).
+func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
+	repos := map[string]dedup.Repository{}
+	for _, r := range res.plan.Repositories {
+		repos[r.Name] = r
+	}
 	for _, w := range res.merged.Warnings {
-		if w.Kind != "permission_suspected" {
+		var f Failure
+		kind := ""
+		switch w.Kind {
+		case dedup.WarnPermissionSuspected:
+			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage}
+		case dedup.WarnBackupsHidden:
+			r := repos[w.Repository]
+			kind = r.Kind
+			if r.Kind == dedup.KindPBS {
+				f.Endpoint = "GET /admin/datastore/" + r.Datastore + "/groups"
+			} else {
+				node := listings.PVE[r.Name].Node
+				if node == "" {
+					node = r.Node
+				}
+				f.Endpoint = "GET /nodes/" + node + "/storage/" + r.Storage + "/content"
+			}
+			f.Part = "repository " + r.Name
+		default:
 			continue
 		}
+		f.Reason, f.Message = "permission", w.Message
 		for _, r := range res.runs {
-			if r.name == w.Target {
-				r.warn(Failure{
-					Endpoint: "storage " + w.Storage + " content",
-					Part:     "storage " + w.Storage,
-					Reason:   "permission",
-					Message:  w.Message,
-					Hint:     permissionHint(r.kind, "content"),
-				})
+			if r.name == w.Target && (kind == "" || r.kind == kind) {
+				g := f
+				g.Hint = permissionHint(r.kind, f.Endpoint)
+				if kind == "" {
+					g.Hint = permissionHint(r.kind, "content")
+				}
+				r.warn(g)
 			}
 		}
 	}

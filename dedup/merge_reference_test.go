@@ -180,6 +180,15 @@ func refMerge(e Estate, p Plan, l Listings) Result {
 		return strings.Compare(x.BackupID, y.BackupID)
 	})
 	sortWarnings(res.Warnings)
+	// The reference knows no stale data nor task evidence (the
+	// generated listings carry neither): a repository is up or down.
+	res.RepositoryState = map[string]string{}
+	for name, up := range res.RepositoryUp {
+		res.RepositoryState[name] = RepositoryStateDown
+		if up {
+			res.RepositoryState[name] = RepositoryStateUp
+		}
+	}
 	return res
 }
 
