@@ -248,21 +248,21 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 		}
 	}
 
-	// A scrape takes as long as its longest chain of dependent requests,
-	// so nothing waits for what it does not need (issue 5):
-	//   - a PBS's namespaces are read through the group cache as soon as
-	//     every PBS inventory is in: which namespaces dedup plans depends on
-	//     the PBS targets alone;
+	// The pipeline: inventory -> plan -> fetch -> merge -> emit. A scrape
+	// takes as long as its longest chain of dependent requests, so nothing
+	// waits for what it does not need (issue 5):
+	//   - plan, phase one: a PBS's namespaces are read through the group
+	//     cache as soon as every PBS inventory is in (dedup.PlanPBS: which
+	//     namespaces are read depends on the PBS targets alone);
 	//   - a cluster's node storage status is asked for as soon as its
 	//     nodes are known;
-	//   - PVE content listings and vzdump tasks start once every target's
-	//     planning inventory is in (nodes, storage configuration and status,
-	//     PBS datastores), while guests and jobs are still being listed:
-	//     the routing plan does not depend on them.
-	// The final plan, built when everything is in, takes the listings it
-	// names; one it names that was not started (guests failed, so the
-	// cluster is down and a shared storage is read through another) starts
-	// then, and those it does not name are cancelled and never used.
+	//   - plan, phase two: the scrape's one plan (dedup.BuildPlan) is built
+	//     once every target's planning inventory is in (nodes, storage
+	//     configuration and status, PBS datastores), while guests and jobs
+	//     are still being listed: routing does not depend on them, and a
+	//     failed guest listing is Merge's to judge (GuestsUnknown). PVE
+	//     content listings and vzdump tasks start then;
+	//   - merge runs once, when every listing named by the plan is in.
 	//
 	// Inventories: planning needs all of them, so a hanging source must
 	// not eat the whole budget. The inventories get half of it, and a
@@ -288,34 +288,27 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	lists := newListingSet()
 	defer lists.finish()
 
-	// PBS namespaces, as soon as every PBS is known.
+	// Plan, phase one: PBS namespaces, as soon as every PBS is known.
 	pbsWG.Wait()
-	for _, l := range dedup.BuildPlan(dedup.Estate{PBS: pbsEstate(res)}).PBSListings {
+	for _, l := range dedup.PlanPBS(pbsEstate(res)) {
 		if pd := findPBS(res.pbs, l.PBSTarget); pd != nil && pd.up {
 			lists.startPBS(s, pd, l.Datastore, l.Namespace)
 		}
 	}
 
-	// PVE listings and tasks, as soon as every cluster is planned.
+	// Plan, phase two: the plan of the scrape, as soon as every cluster's
+	// planning inventory is in. PVE listings and tasks start right away,
+	// while guests and jobs are still being listed.
 	for _, cd := range res.clusters {
 		<-cd.planned
 	}
 	known := c.lastKnown.snapshot()
-	res.estate = dedup.Estate{Overrides: set.overrides, PBS: pbsEstate(res)}
-	for _, cd := range res.clusters {
-		res.estate.Clusters = append(res.estate.Clusters, dedup.Cluster{
-			Target: cd.target, Name: cd.name, Up: cd.planUp,
-			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
-		})
-	}
-	res.estate = dedup.SubstituteLastKnown(res.estate, known, s.now)
-	early := dedup.BuildPlan(res.estate)
-	fallbackEarly := fallbackRepositories(early)
-	for _, l := range early.PVEListings {
-		for _, cd := range res.clusters {
-			if cd.target == l.ClusterTarget {
-				lists.startPVE(s, cd, cd.target, l, fallbackEarly[l.Repository])
-			}
+	res.estate = dedup.SubstituteLastKnown(planningEstate(res, set.overrides), known, s.now)
+	res.plan = dedup.BuildPlan(res.estate)
+	fallback := fallbackRepositories(res.plan)
+	for _, l := range res.plan.PVEListings {
+		if cd := findCluster(res.clusters, l.ClusterTarget); cd != nil {
+			lists.startPVE(s, cd, l.ClusterTarget, l, fallback[l.Repository])
 		}
 	}
 	if c.enabled(CollectorTasks) {
@@ -325,27 +318,34 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			}
 		}
 	}
-	invWG.Wait()
 
-	// The final plan.
-	res.estate = dedup.SubstituteLastKnown(buildEstate(res, set.overrides), known, s.now)
-	res.plan = dedup.BuildPlan(res.estate)
-	stale := map[string]bool{}
-	for _, p := range res.estate.PBS {
-		stale[p.Target] = p.Stale
+	// Guests and jobs complete the estate. A cluster whose guest listing
+	// failed is down, and a down cluster is not routed (dedup.Cluster.Up):
+	// only then is the plan built again, without it. The listings that
+	// plan names and that did not start (a shared storage read through
+	// another cluster) start now; those it drops are cancelled unused.
+	invWG.Wait()
+	completeEstate(res)
+	for _, cd := range res.clusters {
+		if cd.planUp && !cd.up {
+			res.plan = dedup.BuildPlan(res.estate)
+			fallback = fallbackRepositories(res.plan)
+			break
+		}
 	}
+
+	// Fetch exactly the listings the plan names.
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
 	var (
 		wg sync.WaitGroup
 		mu sync.Mutex
 	)
-	fallbackRepos := fallbackRepositories(res.plan)
 	for _, l := range res.plan.PVEListings {
 		cd := findCluster(res.clusters, l.ClusterTarget)
 		if cd == nil {
 			continue
 		}
-		f := lists.startPVE(s, cd, l.ClusterTarget, l, fallbackRepos[l.Repository])
+		f := lists.startPVE(s, cd, l.ClusterTarget, l, fallback[l.Repository])
 		lists.usePVE(f)
 		wg.Go(func() {
 			r := f.wait()
@@ -354,6 +354,10 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			listings.PVE[l.Repository] = r
 			mu.Unlock()
 		})
+	}
+	stale := map[string]bool{}
+	for _, p := range res.estate.PBS {
+		stale[p.Target] = p.Stale
 	}
 	keep := map[nsKey]bool{}
 	for _, l := range res.plan.PBSListings {
@@ -537,7 +541,8 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	if !nodesOK {
 		cd.nodeStorages = nil
 	}
-	// Planned as up; guests may still fail, which the final plan sees.
+	// Planned as up; guests may still fail, which takes the cluster down
+	// (see fetch).
 	cd.planUp = nodesOK && storagesOK
 	planned = true
 	close(cd.planned)
@@ -746,17 +751,27 @@ func intPtr(p *proxmox.Int) int64 {
 	return int64(*p)
 }
 
-// buildEstate turns the inventories into dedup's input.
-func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
+// planningEstate turns the planning inventories into dedup's input: what
+// the plan depends on. completeEstate adds guests and jobs.
+func planningEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 	e := dedup.Estate{Overrides: overrides, PBS: pbsEstate(res)}
 	for _, cd := range res.clusters {
 		e.Clusters = append(e.Clusters, dedup.Cluster{
-			Target: cd.run.name, Name: cd.name, Up: cd.up,
-			Nodes: cd.nodes, Guests: cd.guests, Storages: cd.storages,
-			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
+			Target: cd.target, Name: cd.name, Up: cd.planUp,
+			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
 		})
 	}
 	return e
+}
+
+// completeEstate adds what the inventories read after planning (guests
+// and jobs) to the estate, once every inventory is done; a cluster whose
+// guests could not be read is down.
+func completeEstate(res *scrapeResult) {
+	for i, cd := range res.clusters {
+		c := &res.estate.Clusters[i]
+		c.Up, c.Guests, c.Jobs = cd.up, cd.guests, cd.jobs
+	}
 }
 
 // pbsEstate is the PBS part of dedup's input.

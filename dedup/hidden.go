@@ -55,7 +55,7 @@ func hiddenRepositories(clusters map[string]Cluster, inventories map[string]*gue
 	for cname, c := range clusters {
 		ct, ok := tasks[cname]
 		inventory := inventories[cname]
-		if !ok || !c.Up || inventory == nil || !readable(reaches[cname], state) {
+		if !ok || inventory == nil || !readable(reaches[cname], state) {
 			continue
 		}
 		var off []int
