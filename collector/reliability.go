@@ -16,7 +16,7 @@ import (
 // this scrape: in maintenance, not mounted, or reported with an error by
 // PBS's usage listing (why is datastoreDownReason's text).
 func datastoreDownFailure(store, why string) Failure {
-	f := Failure{Endpoint: "GET /admin/datastore", Part: "datastore " + store, Message: "datastore " + store + ": " + why, State: true}
+	f := Failure{Endpoint: proxmox.EndpointDatastores, Part: "datastore " + store, Message: "datastore " + store + ": " + why, State: true}
 	switch {
 	case strings.HasPrefix(why, "maintenance"):
 		f.Reason = "maintenance"
@@ -34,7 +34,7 @@ func datastoreDownFailure(store, why string) Failure {
 // nodeOfflineFailure describes a PVE node its cluster reports offline.
 func nodeOfflineFailure(node string) Failure {
 	return Failure{
-		Endpoint: "GET /nodes", Part: "node " + node, Reason: "offline", State: true,
+		Endpoint: proxmox.EndpointNodes, Part: "node " + node, Reason: "offline", State: true,
 		Message: "the cluster reports node " + node + " offline",
 		Hint:    "node-local storages and tasks of this node are unknown (repository_up 0) until it is back; shared storages are read through another node",
 	}

@@ -461,14 +461,14 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	wg.Go(func() {
 		var v proxmox.PVEVersion
 		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
-			run.fail("GET /version", "target", err, "")
+			run.fail(proxmox.EndpointVersion, "target", err, "")
 			return
 		}
 		cd.version = v.Version
 	})
 	planWG.Go(func() {
 		if err := run.call(ctx, func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
-			run.fail("GET /cluster/status", "target", err, "")
+			run.fail(proxmox.EndpointClusterStatus, "target", err, "")
 		}
 	})
 	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
@@ -476,7 +476,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	planWG.Go(func() {
 		nodesErr = run.call(ctx, func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
 		if nodesErr != nil {
-			run.fail("GET /nodes", "target", nodesErr, "")
+			run.fail(proxmox.EndpointNodes, "target", nodesErr, "")
 			return
 		}
 		nodesOK = true
@@ -489,7 +489,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			planWG.Go(func() {
 				var rows []proxmox.NodeStorage
 				if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
-					run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
+					run.fail(proxmox.EndpointNodeStorage(n.Node), "node "+n.Node, err, "")
 					return
 				}
 				nsMu.Lock()
@@ -501,7 +501,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	wg.Go(func() {
 		guestsErr = run.call(ctx, func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
 		if guestsErr != nil {
-			run.fail("GET /cluster/resources?type=vm", "target", guestsErr, "")
+			run.fail(proxmox.EndpointClusterResourcesVM, "target", guestsErr, "")
 			return
 		}
 		guestsOK = true
@@ -509,14 +509,14 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	planWG.Go(func() {
 		storesErr = run.call(ctx, func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
 		if storesErr != nil {
-			run.fail("GET /storage", "target", storesErr, "")
+			run.fail(proxmox.EndpointStorageConfig, "target", storesErr, "")
 			return
 		}
 		storagesOK = true
 	})
 	wg.Go(func() {
 		if err := run.call(ctx, func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
-			run.fail("GET /cluster/backup", "jobs", err, "")
+			run.fail(proxmox.EndpointBackupJobs, "jobs", err, "")
 			return
 		}
 		cd.jobsOK = true
@@ -604,7 +604,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	wg.Go(func() {
 		var v proxmox.PBSVersion
 		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
-			run.fail("GET /version", "target", err, fp())
+			run.fail(proxmox.EndpointVersion, "target", err, fp())
 			return
 		}
 		pd.version = v.Version
@@ -614,7 +614,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	})
 	wg.Go(func() {
 		if err := run.call(ctx, func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
-			run.fail("GET /admin/datastore", "target", err, fp())
+			run.fail(proxmox.EndpointDatastores, "target", err, fp())
 			return
 		}
 		dsOK = true
@@ -622,7 +622,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	if s.c.enabled(CollectorDatastores) {
 		wg.Go(func() {
 			if err := run.call(ctx, func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
-				run.fail("GET /status/datastore-usage", "datastores", err, fp())
+				run.fail(proxmox.EndpointDatastoreUsage, "datastores", err, fp())
 				return
 			}
 			usageOK = true
@@ -631,9 +631,9 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			typ, endpoint string
 			fn            func(context.Context) ([]proxmox.JobStatus, error)
 		}{
-			{"verify", "GET /admin/verify", api.VerifyJobs},
-			{"prune", "GET /admin/prune", api.PruneJobs},
-			{"sync", "GET /admin/sync", api.SyncJobs},
+			{"verify", proxmox.EndpointVerifyJobs, api.VerifyJobs},
+			{"prune", proxmox.EndpointPruneJobs, api.PruneJobs},
+			{"sync", proxmox.EndpointSyncJobs, api.SyncJobs},
 		}
 		for _, jc := range jobCalls {
 			wg.Go(func() {
@@ -655,7 +655,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		wg.Go(func() {
 			var rows []proxmox.GCJobStatus
 			if err := run.call(ctx, func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
-				run.fail("GET /admin/gc", "jobs", err, fp())
+				run.fail(proxmox.EndpointGCStatus, "jobs", err, fp())
 				return
 			}
 			jobsMu.Lock()
@@ -713,7 +713,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				f := run.fail("GET /admin/datastore/"+ds.Store+"/namespace", "datastore "+ds.Store, err, fp())
+				f := run.fail(proxmox.EndpointNamespaces(ds.Store), "datastore "+ds.Store, err, fp())
 				pd.dsDown[ds.Store] = f.Reason + ": " + f.Message
 				return
 			}
@@ -827,7 +827,7 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 			return dedup.PVEResult{Volumes: vols, Node: node}, record
 		}
 		lastErr = err
-		endpoint := "GET /nodes/" + node + "/storage/" + l.Storage + "/content"
+		endpoint := proxmox.EndpointStorageContent(node, l.Storage)
 		if fallback {
 			// A pbs storage read through PVE because its PBS is down or
 			// unmatched: PVE fails because the PBS does. That takes the
@@ -927,13 +927,13 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 			r := repos[w.Repository]
 			kind = r.Kind
 			if r.Kind == dedup.KindPBS {
-				f.Endpoint = "GET /admin/datastore/" + r.Datastore + "/groups"
+				f.Endpoint = proxmox.EndpointGroups(r.Datastore)
 			} else {
 				node := listings.PVE[r.Name].Node
 				if node == "" {
 					node = r.Node
 				}
-				f.Endpoint = "GET /nodes/" + node + "/storage/" + r.Storage + "/content"
+				f.Endpoint = proxmox.EndpointStorageContent(node, r.Storage)
 			}
 			f.Part = "repository " + r.Name
 		default:
