@@ -1,6 +1,11 @@
 package dedup
 
-import "time"
+import (
+	"strconv"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
 
 // Offline PBS (config offline.keep_last_known). Some PBS machines run only
 // for the backup window. By default a PBS that cannot be read is simply
@@ -46,4 +51,25 @@ func SubstituteLastKnown(e Estate, known map[string]LastKnown, now time.Time) Es
 		e.PBS = out
 	}
 	return e
+}
+
+// FillGuestNames completes the guests PVE lists without a name from prev,
+// the names last known by "type/vmid" (PVE type: qemu/100), in place, and
+// returns the names known now, for the next scrape. PVE takes guest names
+// from the status its node reports, so a guest on an offline node is
+// listed without one; the last known name keeps its guest_info series
+// (and every join on the name) from turning into a new series each time a
+// node reboots. Guests no longer listed are forgotten.
+func FillGuestNames(prev map[string]string, guests []proxmox.ClusterResource) map[string]string {
+	now := make(map[string]string, len(guests))
+	for i := range guests {
+		k := guests[i].Type + "/" + strconv.FormatInt(int64(guests[i].VMID), 10)
+		if guests[i].Name == "" {
+			guests[i].Name = prev[k]
+		}
+		if guests[i].Name != "" {
+			now[k] = guests[i].Name
+		}
+	}
+	return now
 }

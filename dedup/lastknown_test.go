@@ -3,6 +3,8 @@ package dedup
 import (
 	"testing"
 	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
 // TestSubstituteLastKnown: only a PBS that is down, keeps last known data
@@ -43,5 +45,36 @@ func TestSubstituteLastKnown(t *testing.T) {
 				t.Errorf("the input estate was modified: %+v", in.PBS[0])
 			}
 		})
+	}
+}
+
+// TestFillGuestNames: a guest listed without a name gets its last known
+// one, a listed name always wins, and only the guests listed now are
+// remembered.
+func TestFillGuestNames(t *testing.T) {
+	prev := map[string]string{"qemu/100": "web", "lxc/101": "dns", "qemu/102": "gone"}
+	guests := []proxmox.ClusterResource{
+		{Type: "qemu", VMID: 100},              // on an offline node: no name
+		{Type: "lxc", VMID: 101, Name: "dns2"}, // renamed
+		{Type: "lxc", VMID: 100},               // a container with a VM's id: not the VM
+		{Type: "qemu", VMID: 103, Name: "db"},  // new
+	}
+	now := FillGuestNames(prev, guests)
+	for i, want := range []string{"web", "dns2", "", "db"} {
+		if guests[i].Name != want {
+			t.Errorf("guest %s/%d: name %q, want %q", guests[i].Type, guests[i].VMID, guests[i].Name, want)
+		}
+	}
+	want := map[string]string{"qemu/100": "web", "lxc/101": "dns2", "qemu/103": "db"}
+	if len(now) != len(want) {
+		t.Errorf("remembered %v, want %v", now, want)
+	}
+	for k, v := range want {
+		if now[k] != v {
+			t.Errorf("remembered %s = %q, want %q", k, now[k], v)
+		}
+	}
+	if prev["qemu/102"] != "gone" || prev["lxc/101"] != "dns" {
+		t.Errorf("the previous names were modified: %v", prev)
 	}
 }
