@@ -74,7 +74,7 @@ Demo: an emulated homelab (3-node PVE cluster "homelab" with local, NFS and
 PBS storage, and the PBS "pbs1" configured directly) is running.
 
   metrics:  %[1]s%[2]s
-  status:   %[1]s/status      (routing plan, sources, duplicates suppressed)
+  status:   %[1]s/status      (guests worst first, sources, routing plan, duplicates suppressed)
   try:      curl -s %[1]s%[2]s | grep proxmox_backup_guest_
 
 Each backup is counted once although PVE and PBS both show it.

@@ -50,7 +50,8 @@ type pbsAPI interface {
 	pbsGroupAPI
 }
 
-// target is one configured source with its client and request limiter.
+// target is one configured source with its client, which also bounds the
+// requests in flight to it.
 type target struct {
 	name string
 	kind string // dedup.KindPVE or dedup.KindPBS
@@ -63,13 +64,10 @@ type target struct {
 	endpoints []string
 	// namespaces is a PBS target's allow-list.
 	namespaces []string
-	lim        *limiter
 	// insecure is shown on /status: TLS verification is off.
 	insecure bool
 	// sig identifies where the target points (see signatureOf).
 	sig string
-	// concurrency bounds the requests in flight (0 = the collector's).
-	concurrency int
 	// timeout, when set, caps one scrape's time on this target.
 	timeout time.Duration
 	// configured is the name given in the config ("" for a PVE target
@@ -110,15 +108,12 @@ func (t *target) requests() uint64 {
 	return 0
 }
 
-// call runs one request to the target within its limiter and notes when
-// the target was last busy, for target_scrape_duration_seconds.
-func (r *targetRun) call(ctx context.Context, fn func() error) error {
-	err := r.lim.do(ctx, func() error {
-		t := time.Now()
-		err := fn()
-		r.noteRequest(time.Since(t))
-		return err
-	})
+// call runs one request to the target and notes when the target was last
+// busy, for target_scrape_duration_seconds. The target's client bounds the
+// requests in flight (proxmox.Target.MaxConcurrency) and times each one
+// (see fetch).
+func (r *targetRun) call(fn func() error) error {
+	err := fn()
 	now := time.Now().UnixNano()
 	for {
 		last := r.lastEnd.Load()
@@ -232,9 +227,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}}
 
 	for _, t := range set.targets {
-		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, lim: t.lim, start: start, requestsBefore: t.requests()}
+		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, start: start, requestsBefore: t.requests()}
 		res.runs = append(res.runs, run)
-		tctx := ctx
+		tctx := proxmox.WithRequestTimer(ctx, run.noteRequest)
 		if t.timeout > 0 {
 			var cancel context.CancelFunc
 			tctx, cancel = context.WithTimeout(ctx, t.timeout)
@@ -259,10 +254,11 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	//   - plan, phase two: the scrape's one plan (dedup.BuildPlan) is built
 	//     once every target's planning inventory is in (nodes, storage
 	//     configuration and status, PBS datastores), while guests and jobs
-	//     are still being listed: routing does not depend on them, and a
-	//     failed guest listing is Merge's to judge (GuestsUnknown). PVE
-	//     content listings and vzdump tasks start then;
-	//   - merge runs once, when every listing named by the plan is in.
+	//     are still being listed: routing does not depend on them. PVE
+	//     content listings and vzdump tasks start then. Only a cluster
+	//     whose guest listing fails after planning changes the plan (a
+	//     down cluster is not routed): then it is built again without it;
+	//   - merge runs once, when every listing the plan names is in.
 	//
 	// Inventories: planning needs all of them, so a hanging source must
 	// not eat the whole budget. The inventories get half of it, and a
@@ -460,21 +456,21 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	}()
 	wg.Go(func() {
 		var v proxmox.PVEVersion
-		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
 			run.fail(proxmox.EndpointVersion, "target", err, "")
 			return
 		}
 		cd.version = v.Version
 	})
 	planWG.Go(func() {
-		if err := run.call(ctx, func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
 			run.fail(proxmox.EndpointClusterStatus, "target", err, "")
 		}
 	})
 	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
 	var nsMu sync.Mutex
 	planWG.Go(func() {
-		nodesErr = run.call(ctx, func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
+		nodesErr = run.call(func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
 		if nodesErr != nil {
 			run.fail(proxmox.EndpointNodes, "target", nodesErr, "")
 			return
@@ -488,7 +484,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			}
 			planWG.Go(func() {
 				var rows []proxmox.NodeStorage
-				if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
+				if err := run.call(func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
 					run.fail(proxmox.EndpointNodeStorage(n.Node), "node "+n.Node, err, "")
 					return
 				}
@@ -499,7 +495,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 	})
 	wg.Go(func() {
-		guestsErr = run.call(ctx, func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
+		guestsErr = run.call(func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
 		if guestsErr != nil {
 			run.fail(proxmox.EndpointClusterResourcesVM, "target", guestsErr, "")
 			return
@@ -507,7 +503,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		guestsOK = true
 	})
 	planWG.Go(func() {
-		storesErr = run.call(ctx, func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
+		storesErr = run.call(func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
 		if storesErr != nil {
 			run.fail(proxmox.EndpointStorageConfig, "target", storesErr, "")
 			return
@@ -515,7 +511,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		storagesOK = true
 	})
 	wg.Go(func() {
-		if err := run.call(ctx, func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
 			run.fail(proxmox.EndpointBackupJobs, "jobs", err, "")
 			return
 		}
@@ -603,7 +599,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	)
 	wg.Go(func() {
 		var v proxmox.PBSVersion
-		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
 			run.fail(proxmox.EndpointVersion, "target", err, fp())
 			return
 		}
@@ -613,7 +609,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 	})
 	wg.Go(func() {
-		if err := run.call(ctx, func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
 			run.fail(proxmox.EndpointDatastores, "target", err, fp())
 			return
 		}
@@ -621,7 +617,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	})
 	if s.c.enabled(CollectorDatastores) {
 		wg.Go(func() {
-			if err := run.call(ctx, func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
+			if err := run.call(func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
 				run.fail(proxmox.EndpointDatastoreUsage, "datastores", err, fp())
 				return
 			}
@@ -638,7 +634,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		for _, jc := range jobCalls {
 			wg.Go(func() {
 				var rows []proxmox.JobStatus
-				if err := run.call(ctx, func() (err error) { rows, err = jc.fn(ctx); return err }); err != nil {
+				if err := run.call(func() (err error) { rows, err = jc.fn(ctx); return err }); err != nil {
 					run.fail(jc.endpoint, "jobs", err, fp())
 					return
 				}
@@ -654,7 +650,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 		wg.Go(func() {
 			var rows []proxmox.GCJobStatus
-			if err := run.call(ctx, func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
+			if err := run.call(func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
 				run.fail(proxmox.EndpointGCStatus, "jobs", err, fp())
 				return
 			}
@@ -709,7 +705,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 		wg.Go(func() {
 			var rows []proxmox.Namespace
-			err := run.call(ctx, func() (err error) { rows, err = api.Namespaces(ctx, ds.Store); return err })
+			err := run.call(func() (err error) { rows, err = api.Namespaces(ctx, ds.Store); return err })
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -732,7 +728,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 func datastoreDownReason(ds proxmox.Datastore, usage map[string]proxmox.DatastoreUsage) string {
 	// Read-only maintenance still serves reads (PBS blocks only writes);
 	// an unparsable mode is taken as blocking.
-	if m, err := dedup.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
+	if m, err := proxmox.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
 		return "maintenance (" + ds.Maintenance + ")"
 	}
 	if ds.MountStatus == "notmounted" {
@@ -822,7 +818,7 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 	}
 	for _, node := range l.Nodes {
 		var vols []proxmox.BackupVolume
-		err := cd.run.call(ctx, func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
+		err := cd.run.call(func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
 		if err == nil {
 			return dedup.PVEResult{Volumes: vols, Node: node}, record
 		}
@@ -943,9 +939,9 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 		for _, r := range res.runs {
 			if r.name == w.Target && (kind == "" || r.kind == kind) {
 				g := f
-				g.Hint = permissionHint(r.kind, f.Endpoint)
+				g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(f.Endpoint))
 				if kind == "" {
-					g.Hint = permissionHint(r.kind, "content")
+					g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage)))
 				}
 				r.warn(g)
 			}

@@ -99,7 +99,7 @@ func (c *taskLogCache) len() int {
 func guestLines(lines []proxmox.TaskLogLine) []proxmox.TaskLogLine {
 	out := []proxmox.TaskLogLine{}
 	for _, l := range lines {
-		if _, err := dedup.ParseTaskLogLine(l.T); err == nil {
+		if _, err := proxmox.ParseTaskLogLine(l.T); err == nil {
 			out = append(out, l)
 		}
 	}
@@ -118,7 +118,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 	api := cd.t.pve
 	var tasks []proxmox.Task
 	q := proxmox.TaskQuery{TypeFilter: "vzdump", Since: s.now.Add(-s.c.opts.TaskWindow).Unix(), Limit: taskListLimit, Source: "all"}
-	if err := cd.run.call(ctx, func() (err error) {
+	if err := cd.run.call(func() (err error) {
 		tasks, err = api.NodeTasks(ctx, node, q)
 		return err
 	}); err != nil {
@@ -142,7 +142,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 		}
 		wg.Go(func() {
 			var lines []proxmox.TaskLogLine
-			err := cd.run.call(ctx, func() (err error) {
+			err := cd.run.call(func() (err error) {
 				lines, err = api.TaskLog(ctx, node, t.UPID)
 				return err
 			})
@@ -162,4 +162,19 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 	// A log we could not read may hold any guest of the node: the node's
 	// task results are unknown rather than possibly stale.
 	return out, logErr
+}
+
+// lastTask returns the guest's newest finished vzdump task, using key as
+// scratch space for the map key (returned for reuse, so the per-guest loop
+// of the exposition allocates nothing). ok is false when the guest has no
+// such task or when it cannot be known: the cluster's tasks were not read
+// or its node's failed to read, where an older task may be taken for the
+// newest.
+func (cd *clusterData) lastTask(key []byte, g *dedup.GuestAggregate) (t guestTask, _ []byte, ok bool) {
+	if !cd.tasksRead || cd.tasksUnknown[g.Node] {
+		return guestTask{}, key, false
+	}
+	key = append(append(append(key[:0], g.BackupType...), '/'), g.BackupID...)
+	t, ok = cd.tasks[string(key)]
+	return t, key, ok
 }

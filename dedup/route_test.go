@@ -161,8 +161,32 @@ func TestBuildPlanRoutes(t *testing.T) {
 					t.Errorf("down PBS read directly: %+v", p.PBSListings)
 				}
 				// The fallback repository has the PBS namespace's identity.
-				if r := findRepo(t, p, "c1:s"); r.Key != pbsKey("fp:"+strings.ToLower(strings.ReplaceAll(fpPBS1, ":", "")), "store1", "c1") {
+				if r := findRepo(t, p, "c1:s"); r.Key != pbsKey("fp:"+strings.ToLower(fpPBS1), "store1", "c1") {
 					t.Errorf("fallback key %q", r.Key)
+				}
+			}},
+		},
+		{
+			// A pin no configured PBS presents is evidence that PVE reaches
+			// another server (or none): never mapped by the matching
+			// address, read through PVE as a place of its own, and flagged
+			// with both fingerprints.
+			name:   "stale pin is not mapped by address",
+			estate: oneCluster(pbsStorage("s", "pbs.example.org", "store1", "c1", "AA:"+fpPBS1[3:])),
+			checks: []check{route("s", RoutePVEFallback, "c1:s", ""), warns(WarnStalePin), pveListed("s", "n1", "n2", "n3"), func(t *testing.T, p Plan) {
+				for _, sp := range p.Suppressed {
+					if sp.Reason == "pbs_via_pve" {
+						t.Errorf("a stale pin's PVE path is suppressed as a PBS path: %+v", sp)
+					}
+				}
+				pbsIdentity := pbsKey("fp:"+strings.ToLower(strings.ReplaceAll(fpPBS1, ":", "")), "store1", "c1")
+				if r := findRepo(t, p, "c1:s"); r.Key == pbsIdentity {
+					t.Errorf("stale pin keyed as the PBS it does not reach: %q", r.Key)
+				}
+				for _, w := range p.Warnings {
+					if w.Kind == WarnStalePin && !(strings.Contains(w.Message, "pbs1") && strings.Contains(w.Message, "aafdace7") && strings.Contains(w.Message, "94fdace7")) {
+						t.Errorf("stale pin warning names not the PBS, the pin and the presented fingerprint: %q", w.Message)
+					}
 				}
 			}},
 		},

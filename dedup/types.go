@@ -263,6 +263,10 @@ const (
 	WarnAmbiguousMapping = "ambiguous_mapping"
 	// WarnUnknownPBS: a pbs storage matches no configured PBS.
 	WarnUnknownPBS = "unknown_pbs"
+	// WarnStalePin: a pbs storage pins a fingerprint that the PBS at its
+	// address does not present; it is read through PVE, not mapped by
+	// address.
+	WarnStalePin = "stale_pin"
 	// WarnPBSDown: the matched PBS could not be read this scrape.
 	WarnPBSDown = "pbs_down"
 	// WarnDatastoreMissing: the matched PBS has no such datastore.

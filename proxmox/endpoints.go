@@ -1,5 +1,7 @@
 package proxmox
 
+import "strings"
+
 // Endpoint labels name one API request in failures, logs, /status and
 // --check: "GET " and the path below /api2/json, node, storage and
 // datastore names as they are (not escaped: a label is read by people, not
@@ -41,3 +43,12 @@ func EndpointNamespaces(store string) string { return "GET /admin/datastore/" + 
 
 // EndpointGroups labels PBSClient.Groups.
 func EndpointGroups(store string) string { return "GET /admin/datastore/" + store + "/groups" }
+
+// PathOf returns the API path an endpoint label names, without method and
+// query ("GET /cluster/resources?type=vm" -> "/cluster/resources"): what
+// PrivilegeHint takes.
+func PathOf(label string) string {
+	_, target, _ := strings.Cut(label, " ")
+	path, _, _ := strings.Cut(target, "?")
+	return path
+}
