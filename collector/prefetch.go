@@ -8,13 +8,14 @@ import (
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 )
 
-// Listings start before the scrape's final routing plan exists (see
-// fetch): PBS namespaces as soon as every PBS inventory is in, PVE content
-// listings as soon as every target's planning inventory is in. The final
-// plan then takes the listings it names from here and starts any it names
-// that are not. Failures are recorded on their target only when the final
-// plan uses the listing, so a listing the final plan drops (its cluster
-// turned out down) neither counts nor shows.
+// Listings start before the scrape's plan is final (see fetch): PBS
+// namespaces as soon as every PBS inventory is in (dedup.PlanPBS), PVE
+// content listings as soon as the plan is built from every target's
+// planning inventory. Once the inventories are done, the plan (built again
+// only if a cluster's guest listing failed, which takes it down) takes the
+// listings it names from here and starts any it names that are not.
+// Failures are recorded on their target only when the plan uses the
+// listing, so a listing it drops neither counts nor shows.
 
 // listing is one listing in flight or done.
 type listing[T any] struct {

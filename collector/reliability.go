@@ -1,10 +1,10 @@
 package collector
 
 import (
-	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
@@ -16,7 +16,7 @@ import (
 // this scrape: in maintenance, not mounted, or reported with an error by
 // PBS's usage listing (why is datastoreDownReason's text).
 func datastoreDownFailure(store, why string) Failure {
-	f := Failure{Endpoint: "GET /admin/datastore", Part: "datastore " + store, Message: "datastore " + store + ": " + why, State: true}
+	f := Failure{Endpoint: proxmox.EndpointDatastores, Part: "datastore " + store, Message: "datastore " + store + ": " + why, State: true}
 	switch {
 	case strings.HasPrefix(why, "maintenance"):
 		f.Reason = "maintenance"
@@ -34,7 +34,7 @@ func datastoreDownFailure(store, why string) Failure {
 // nodeOfflineFailure describes a PVE node its cluster reports offline.
 func nodeOfflineFailure(node string) Failure {
 	return Failure{
-		Endpoint: "GET /nodes", Part: "node " + node, Reason: "offline", State: true,
+		Endpoint: proxmox.EndpointNodes, Part: "node " + node, Reason: "offline", State: true,
 		Message: "the cluster reports node " + node + " offline",
 		Hint:    "node-local storages and tasks of this node are unknown (repository_up 0) until it is back; shared storages are read through another node",
 	}
@@ -51,35 +51,22 @@ func (t *target) closeIdle() {
 	}
 }
 
-// guestNames remembers the last name PVE reported for each guest of a
-// cluster. PVE takes guest names from the status its node reports, so a
-// guest on an offline node is listed without a name; filling in the last
-// known one keeps its guest_info series (and every join on the name) from
-// turning into a new series each time a node reboots.
+// guestNames keeps, per cluster target, the guest names last known
+// between scrapes; dedup.FillGuestNames decides what they fill in.
 type guestNames struct {
 	mu sync.Mutex
 	m  map[string]map[string]string // target -> "type/vmid" -> name
 }
 
 // fill completes missing names from the last scrape and remembers the
-// current ones. Guests no longer listed are forgotten.
+// current ones.
 func (n *guestNames) fill(target string, guests []proxmox.ClusterResource) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.m == nil {
 		n.m = map[string]map[string]string{}
 	}
-	old, now := n.m[target], make(map[string]string, len(guests))
-	for i := range guests {
-		k := guests[i].Type + "/" + strconv.FormatInt(int64(guests[i].VMID), 10)
-		if guests[i].Name == "" {
-			guests[i].Name = old[k]
-		}
-		if guests[i].Name != "" {
-			now[k] = guests[i].Name
-		}
-	}
-	n.m[target] = now
+	n.m[target] = dedup.FillGuestNames(n.m[target], guests)
 }
 
 // retain forgets the targets no longer configured.

@@ -243,21 +243,22 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 		}
 	}
 
-	// A scrape takes as long as its longest chain of dependent requests,
-	// so nothing waits for what it does not need (issue 5):
-	//   - a PBS's namespaces are read through the group cache as soon as
-	//     every PBS inventory is in: which namespaces dedup plans depends on
-	//     the PBS targets alone;
+	// The pipeline: inventory -> plan -> fetch -> merge -> emit. A scrape
+	// takes as long as its longest chain of dependent requests, so nothing
+	// waits for what it does not need (issue 5):
+	//   - plan, phase one: a PBS's namespaces are read through the group
+	//     cache as soon as every PBS inventory is in (dedup.PlanPBS: which
+	//     namespaces are read depends on the PBS targets alone);
 	//   - a cluster's node storage status is asked for as soon as its
 	//     nodes are known;
-	//   - PVE content listings and vzdump tasks start once every target's
-	//     planning inventory is in (nodes, storage configuration and status,
-	//     PBS datastores), while guests and jobs are still being listed:
-	//     the routing plan does not depend on them.
-	// The final plan, built when everything is in, takes the listings it
-	// names; one it names that was not started (guests failed, so the
-	// cluster is down and a shared storage is read through another) starts
-	// then, and those it does not name are cancelled and never used.
+	//   - plan, phase two: the scrape's one plan (dedup.BuildPlan) is built
+	//     once every target's planning inventory is in (nodes, storage
+	//     configuration and status, PBS datastores), while guests and jobs
+	//     are still being listed: routing does not depend on them. PVE
+	//     content listings and vzdump tasks start then. Only a cluster
+	//     whose guest listing fails after planning changes the plan (a
+	//     down cluster is not routed): then it is built again without it;
+	//   - merge runs once, when every listing the plan names is in.
 	//
 	// Inventories: planning needs all of them, so a hanging source must
 	// not eat the whole budget. The inventories get half of it, and a
@@ -283,33 +284,27 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	lists := newListingSet()
 	defer lists.finish()
 
-	// PBS namespaces, as soon as every PBS is known.
+	// Plan, phase one: PBS namespaces, as soon as every PBS is known.
 	pbsWG.Wait()
-	for _, l := range dedup.BuildPlan(dedup.Estate{PBS: pbsEstate(res)}).PBSListings {
+	for _, l := range dedup.PlanPBS(pbsEstate(res)) {
 		if pd := findPBS(res.pbs, l.PBSTarget); pd != nil && pd.up {
 			lists.startPBS(s, pd, l.Datastore, l.Namespace)
 		}
 	}
 
-	// PVE listings and tasks, as soon as every cluster is planned.
+	// Plan, phase two: the plan of the scrape, as soon as every cluster's
+	// planning inventory is in. PVE listings and tasks start right away,
+	// while guests and jobs are still being listed.
 	for _, cd := range res.clusters {
 		<-cd.planned
 	}
-	res.estate = dedup.Estate{Overrides: set.overrides, PBS: pbsEstate(res)}
-	for _, cd := range res.clusters {
-		res.estate.Clusters = append(res.estate.Clusters, dedup.Cluster{
-			Target: cd.target, Name: cd.name, Up: cd.planUp,
-			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
-		})
-	}
-	c.applyLastKnown(res, s.now)
-	early := dedup.BuildPlan(res.estate)
-	fallbackEarly := fallbackRepositories(early)
-	for _, l := range early.PVEListings {
-		for _, cd := range res.clusters {
-			if cd.target == l.ClusterTarget {
-				lists.startPVE(s, cd, cd.target, l, fallbackEarly[l.Repository])
-			}
+	known := c.lastKnown.snapshot()
+	res.estate = dedup.SubstituteLastKnown(planningEstate(res, set.overrides), known, s.now)
+	res.plan = dedup.BuildPlan(res.estate)
+	fallback := fallbackRepositories(res.plan)
+	for _, l := range res.plan.PVEListings {
+		if cd := findCluster(res.clusters, l.ClusterTarget); cd != nil {
+			lists.startPVE(s, cd, l.ClusterTarget, l, fallback[l.Repository])
 		}
 	}
 	if c.enabled(CollectorTasks) {
@@ -319,24 +314,34 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			}
 		}
 	}
-	invWG.Wait()
 
-	// The final plan.
-	res.estate = buildEstate(res, set.overrides)
-	stale := c.applyLastKnown(res, s.now)
-	res.plan = dedup.BuildPlan(res.estate)
+	// Guests and jobs complete the estate. A cluster whose guest listing
+	// failed is down, and a down cluster is not routed (dedup.Cluster.Up):
+	// only then is the plan built again, without it. The listings that
+	// plan names and that did not start (a shared storage read through
+	// another cluster) start now; those it drops are cancelled unused.
+	invWG.Wait()
+	completeEstate(res)
+	for _, cd := range res.clusters {
+		if cd.planUp && !cd.up {
+			res.plan = dedup.BuildPlan(res.estate)
+			fallback = fallbackRepositories(res.plan)
+			break
+		}
+	}
+
+	// Fetch exactly the listings the plan names.
 	listings := dedup.Listings{PVE: map[string]dedup.PVEResult{}, PBS: map[string]dedup.PBSResult{}}
 	var (
 		wg sync.WaitGroup
 		mu sync.Mutex
 	)
-	fallbackRepos := fallbackRepositories(res.plan)
 	for _, l := range res.plan.PVEListings {
 		cd := findCluster(res.clusters, l.ClusterTarget)
 		if cd == nil {
 			continue
 		}
-		f := lists.startPVE(s, cd, l.ClusterTarget, l, fallbackRepos[l.Repository])
+		f := lists.startPVE(s, cd, l.ClusterTarget, l, fallback[l.Repository])
 		lists.usePVE(f)
 		wg.Go(func() {
 			r := f.wait()
@@ -346,6 +351,10 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			mu.Unlock()
 		})
 	}
+	stale := map[string]bool{}
+	for _, p := range res.estate.PBS {
+		stale[p.Target] = p.Stale
+	}
 	keep := map[nsKey]bool{}
 	for _, l := range res.plan.PBSListings {
 		pd := findPBS(res.pbs, l.PBSTarget)
@@ -353,9 +362,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 			continue
 		}
 		keep[nsKey{l.PBSTarget, l.Datastore, l.Namespace}] = true
-		if lk := stale[l.PBSTarget]; lk != nil {
+		if stale[l.PBSTarget] {
 			// Last known groups of an offline PBS (keep_last_known).
-			listings.PBS[l.Repository] = dedup.PBSResult{Groups: lk.groups[l.Repository]}
+			listings.PBS[l.Repository] = dedup.PBSResult{Groups: known[l.PBSTarget].Groups[l.Repository]}
 			continue
 		}
 		f := lists.startPBS(s, pd, l.Datastore, l.Namespace)
@@ -373,9 +382,10 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	}
 	tasksWG.Wait()
 	if c.enabled(CollectorTasks) {
+		listings.Tasks = map[string]map[dedup.GuestKey]dedup.TaskResult{}
 		for _, cd := range res.clusters {
 			if cd.up && cd.taskRows != nil {
-				s.resolveClusterTasks(cd)
+				listings.Tasks[cd.name] = s.resolveClusterTasks(cd)
 			}
 		}
 	}
@@ -393,17 +403,8 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	c.pbsCache.retain(readTargets, keep)
 
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
-	if s.markHiddenBackups(res, listings, stale) {
-		res.merged = dedup.Merge(res.estate, res.plan, listings)
-	}
-	// Last known data is exported, but its repositories are not up.
-	for _, l := range res.plan.PBSListings {
-		if stale[l.PBSTarget] != nil && res.merged.RepositoryUp != nil {
-			res.merged.RepositoryUp[l.Repository] = false
-		}
-	}
 	c.recordLastKnown(res, listings, s.now)
-	s.noteWarnings(res)
+	s.noteWarnings(res, listings)
 
 	end := time.Now()
 	for _, r := range res.runs {
@@ -456,14 +457,14 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	wg.Go(func() {
 		var v proxmox.PVEVersion
 		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
-			run.fail("GET /version", "target", err, "")
+			run.fail(proxmox.EndpointVersion, "target", err, "")
 			return
 		}
 		cd.version = v.Version
 	})
 	planWG.Go(func() {
 		if err := run.call(func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
-			run.fail("GET /cluster/status", "target", err, "")
+			run.fail(proxmox.EndpointClusterStatus, "target", err, "")
 		}
 	})
 	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
@@ -471,7 +472,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	planWG.Go(func() {
 		nodesErr = run.call(func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
 		if nodesErr != nil {
-			run.fail("GET /nodes", "target", nodesErr, "")
+			run.fail(proxmox.EndpointNodes, "target", nodesErr, "")
 			return
 		}
 		nodesOK = true
@@ -484,7 +485,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			planWG.Go(func() {
 				var rows []proxmox.NodeStorage
 				if err := run.call(func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
-					run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
+					run.fail(proxmox.EndpointNodeStorage(n.Node), "node "+n.Node, err, "")
 					return
 				}
 				nsMu.Lock()
@@ -496,7 +497,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	wg.Go(func() {
 		guestsErr = run.call(func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
 		if guestsErr != nil {
-			run.fail("GET /cluster/resources?type=vm", "target", guestsErr, "")
+			run.fail(proxmox.EndpointClusterResourcesVM, "target", guestsErr, "")
 			return
 		}
 		guestsOK = true
@@ -504,14 +505,14 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	planWG.Go(func() {
 		storesErr = run.call(func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
 		if storesErr != nil {
-			run.fail("GET /storage", "target", storesErr, "")
+			run.fail(proxmox.EndpointStorageConfig, "target", storesErr, "")
 			return
 		}
 		storagesOK = true
 	})
 	wg.Go(func() {
 		if err := run.call(func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
-			run.fail("GET /cluster/backup", "jobs", err, "")
+			run.fail(proxmox.EndpointBackupJobs, "jobs", err, "")
 			return
 		}
 		cd.jobsOK = true
@@ -536,7 +537,8 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	if !nodesOK {
 		cd.nodeStorages = nil
 	}
-	// Planned as up; guests may still fail, which the final plan sees.
+	// Planned as up; guests may still fail, which takes the cluster down
+	// (see fetch).
 	cd.planUp = nodesOK && storagesOK
 	planned = true
 	close(cd.planned)
@@ -598,7 +600,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	wg.Go(func() {
 		var v proxmox.PBSVersion
 		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
-			run.fail("GET /version", "target", err, fp())
+			run.fail(proxmox.EndpointVersion, "target", err, fp())
 			return
 		}
 		pd.version = v.Version
@@ -608,7 +610,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	})
 	wg.Go(func() {
 		if err := run.call(func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
-			run.fail("GET /admin/datastore", "target", err, fp())
+			run.fail(proxmox.EndpointDatastores, "target", err, fp())
 			return
 		}
 		dsOK = true
@@ -616,7 +618,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	if s.c.enabled(CollectorDatastores) {
 		wg.Go(func() {
 			if err := run.call(func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
-				run.fail("GET /status/datastore-usage", "datastores", err, fp())
+				run.fail(proxmox.EndpointDatastoreUsage, "datastores", err, fp())
 				return
 			}
 			usageOK = true
@@ -625,9 +627,9 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			typ, endpoint string
 			fn            func(context.Context) ([]proxmox.JobStatus, error)
 		}{
-			{"verify", "GET /admin/verify", api.VerifyJobs},
-			{"prune", "GET /admin/prune", api.PruneJobs},
-			{"sync", "GET /admin/sync", api.SyncJobs},
+			{"verify", proxmox.EndpointVerifyJobs, api.VerifyJobs},
+			{"prune", proxmox.EndpointPruneJobs, api.PruneJobs},
+			{"sync", proxmox.EndpointSyncJobs, api.SyncJobs},
 		}
 		for _, jc := range jobCalls {
 			wg.Go(func() {
@@ -649,7 +651,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		wg.Go(func() {
 			var rows []proxmox.GCJobStatus
 			if err := run.call(func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
-				run.fail("GET /admin/gc", "jobs", err, fp())
+				run.fail(proxmox.EndpointGCStatus, "jobs", err, fp())
 				return
 			}
 			jobsMu.Lock()
@@ -707,7 +709,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				f := run.fail("GET /admin/datastore/"+ds.Store+"/namespace", "datastore "+ds.Store, err, fp())
+				f := run.fail(proxmox.EndpointNamespaces(ds.Store), "datastore "+ds.Store, err, fp())
 				pd.dsDown[ds.Store] = f.Reason + ": " + f.Message
 				return
 			}
@@ -745,17 +747,27 @@ func intPtr(p *proxmox.Int) int64 {
 	return int64(*p)
 }
 
-// buildEstate turns the inventories into dedup's input.
-func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
+// planningEstate turns the planning inventories into dedup's input: what
+// the plan depends on. completeEstate adds guests and jobs.
+func planningEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 	e := dedup.Estate{Overrides: overrides, PBS: pbsEstate(res)}
 	for _, cd := range res.clusters {
 		e.Clusters = append(e.Clusters, dedup.Cluster{
-			Target: cd.run.name, Name: cd.name, Up: cd.up,
-			Nodes: cd.nodes, Guests: cd.guests, Storages: cd.storages,
-			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
+			Target: cd.target, Name: cd.name, Up: cd.planUp,
+			Nodes: cd.nodes, Storages: cd.storages, NodeStorages: cd.nodeStorages,
 		})
 	}
 	return e
+}
+
+// completeEstate adds what the inventories read after planning (guests
+// and jobs) to the estate, once every inventory is done; a cluster whose
+// guests could not be read is down.
+func completeEstate(res *scrapeResult) {
+	for i, cd := range res.clusters {
+		c := &res.estate.Clusters[i]
+		c.Up, c.Guests, c.Jobs = cd.up, cd.guests, cd.jobs
+	}
 }
 
 // pbsEstate is the PBS part of dedup's input.
@@ -764,7 +776,7 @@ func pbsEstate(res *scrapeResult) []dedup.PBS {
 	for _, pd := range res.pbs {
 		p := dedup.PBS{
 			Target: pd.t.name, Endpoints: pd.t.endpoints, Fingerprint: pd.fingerprint,
-			Up: pd.up, Namespaces: pd.t.namespaces,
+			Up: pd.up, Namespaces: pd.t.namespaces, KeepLastKnown: pd.t.keepLastKnown,
 		}
 		for _, ds := range pd.datastores {
 			_, down := pd.dsDown[ds.Store]
@@ -811,7 +823,7 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 			return dedup.PVEResult{Volumes: vols, Node: node}, record
 		}
 		lastErr = err
-		endpoint := "GET /nodes/" + node + "/storage/" + l.Storage + "/content"
+		endpoint := proxmox.EndpointStorageContent(node, l.Storage)
 		if fallback {
 			// A pbs storage read through PVE because its PBS is down or
 			// unmatched: PVE fails because the PBS does. That takes the
@@ -880,32 +892,58 @@ func (s *scrape) fetchClusterTasks(ctx context.Context, cd *clusterData) {
 }
 
 // resolveClusterTasks resolves the fetched tasks per guest with
-// dedup.GuestTaskResults, once the guests are known.
-func (s *scrape) resolveClusterTasks(cd *clusterData) {
-	cd.tasks = map[string]guestTask{}
-	for k, r := range dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows) {
+// dedup.GuestTaskResults, once the guests are known, and returns them as
+// evidence for dedup.Merge.
+func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.TaskResult {
+	results := dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows)
+	cd.tasks = make(map[string]guestTask, len(results))
+	for k, r := range results {
 		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
 	}
 	cd.tasksRead = true
+	return results
 }
 
-// noteWarnings records dedup's permission warnings on their targets: an
-// empty listing where PVE reports data is a missing privilege, counted in
-// target_errors_total{reason="permission"}.
-func (s *scrape) noteWarnings(res *scrapeResult) {
+// noteWarnings records dedup's permission warnings on their targets,
+// counted in target_errors_total{reason="permission"}: an empty listing
+// where PVE reports data (permission_suspected), and a listing without the
+// backups that tasks made (backups_hidden).
+func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
+	repos := map[string]dedup.Repository{}
+	for _, r := range res.plan.Repositories {
+		repos[r.Name] = r
+	}
 	for _, w := range res.merged.Warnings {
-		if w.Kind != "permission_suspected" {
+		var f Failure
+		kind := ""
+		switch w.Kind {
+		case dedup.WarnPermissionSuspected:
+			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage}
+		case dedup.WarnBackupsHidden:
+			r := repos[w.Repository]
+			kind = r.Kind
+			if r.Kind == dedup.KindPBS {
+				f.Endpoint = proxmox.EndpointGroups(r.Datastore)
+			} else {
+				node := listings.PVE[r.Name].Node
+				if node == "" {
+					node = r.Node
+				}
+				f.Endpoint = proxmox.EndpointStorageContent(node, r.Storage)
+			}
+			f.Part = "repository " + r.Name
+		default:
 			continue
 		}
+		f.Reason, f.Message = "permission", w.Message
 		for _, r := range res.runs {
-			if r.name == w.Target {
-				r.warn(Failure{
-					Endpoint: "storage " + w.Storage + " content",
-					Part:     "storage " + w.Storage,
-					Reason:   "permission",
-					Message:  w.Message,
-					Hint:     proxmox.PrivilegeHint(r.kind, "/nodes/{node}/storage/"+w.Storage+"/content"),
-				})
+			if r.name == w.Target && (kind == "" || r.kind == kind) {
+				g := f
+				g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(f.Endpoint))
+				if kind == "" {
+					g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage)))
+				}
+				r.warn(g)
 			}
 		}
 	}

@@ -122,7 +122,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 		tasks, err = api.NodeTasks(ctx, node, q)
 		return err
 	}); err != nil {
-		cd.run.fail("GET /nodes/"+node+"/tasks", "node "+node, err, "")
+		cd.run.fail(proxmox.EndpointNodeTasks(node), "node "+node, err, "")
 		return nil, err
 	}
 	out := make([]dedup.TaskWithLog, len(tasks))
@@ -147,7 +147,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 				return err
 			})
 			if err != nil {
-				cd.run.fail("GET /nodes/"+node+"/tasks/{upid}/log", "node "+node, err, "")
+				cd.run.fail(proxmox.EndpointNodeTaskLog(node), "node "+node, err, "")
 				mu.Lock()
 				logErr = err
 				mu.Unlock()

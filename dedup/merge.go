@@ -42,14 +42,22 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		}
 	}
 
+	stale := map[string]bool{}
+	for _, pbs := range e.PBS {
+		if pbs.Stale {
+			stale[pbs.Target] = true
+		}
+	}
+
 	// Read every repository. Every summary in groups keeps the
 	// GroupSummary contract (distinct groups, sorted; times ascending and
 	// distinct): readRepository makes sure of it, and unionTimes relies
 	// on it.
-	groups := make(map[string][]GroupSummary, len(p.Repositories)) // repository name -> groups, for up repositories
+	state := make(map[string]string, len(p.Repositories))
+	groups := make(map[string][]GroupSummary, len(p.Repositories)) // repository name -> groups, for readable repositories
 	for _, r := range p.Repositories {
 		gs, ok := readRepository(r, l)
-		res.RepositoryUp[r.Name] = ok
+		state[r.Name] = RepositoryStateDown
 		if !ok {
 			continue
 		}
@@ -59,9 +67,12 @@ func Merge(e Estate, p Plan, l Listings) Result {
 				// backups": the repository is unknown, so every guest it
 				// could hold has no count rather than a false 0.
 				warn(w)
-				res.RepositoryUp[r.Name] = false
 				continue
 			}
+		}
+		state[r.Name] = RepositoryStateUp
+		if r.Kind == KindPBS && stale[r.Target] {
+			state[r.Name] = RepositoryStateStale
 		}
 		groups[r.Name] = gs
 	}
@@ -77,30 +88,51 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		}
 	}
 
+	// Where each group's guest stands in its cluster's inventory, by
+	// repository, for the orphan checks and the guest aggregates.
+	positions := make(map[string]guestPositions, len(groups))
+	for _, r := range p.Repositories {
+		if r.Cluster == "" || inventories[r.Cluster] == nil {
+			continue
+		}
+		if gs, ok := groups[r.Name]; ok {
+			positions[r.Name] = guestPositions{r.Cluster, inventories[r.Cluster].positions(gs)}
+		}
+	}
+	// What each cluster's guests can reach, in plan order.
+	reaches := make(map[string][]Repository, len(clusters))
+	for _, r := range p.Repositories {
+		for _, rc := range r.Clusters {
+			reaches[rc] = append(reaches[rc], r)
+		}
+	}
+
+	// Listings that hide backups the tasks say were made are down too:
+	// judged before anything is aggregated, so Merge runs once.
+	for _, h := range hiddenRepositories(clusters, inventories, reaches, p, l.Tasks, groups, positions, state) {
+		warn(h.warning)
+		state[h.repository.Name] = RepositoryStateDown
+		delete(groups, h.repository.Name)
+		delete(positions, h.repository.Name)
+	}
+	for name, st := range state {
+		res.RepositoryUp[name] = st == RepositoryStateUp
+	}
+	res.RepositoryState = state
+
 	// Per group per repository.
 	total := 0
 	for _, gs := range groups {
 		total += len(gs)
 	}
 	res.Groups = make([]GroupAggregate, 0, total)
-	// Where each group's guest stands in its cluster's inventory, by
-	// repository, for the guest aggregates to reuse.
-	type guestPositions struct {
-		cluster string
-		pos     []int
-	}
-	positions := make(map[string]guestPositions, len(groups))
 	for _, r := range p.Repositories {
 		var inventory *guestIndex
 		if r.Cluster != "" {
 			inventory = inventories[r.Cluster]
 		}
 		gs := groups[r.Name]
-		var pos []int
-		if inventory != nil {
-			pos = inventory.positions(gs)
-			positions[r.Name] = guestPositions{r.Cluster, pos}
-		}
+		pos := positions[r.Name].pos
 		for i := range gs {
 			g := &gs[i]
 			a := GroupAggregate{
@@ -152,35 +184,13 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			continue
 		}
 		inventory := inventories[cname]
-		var reach []Repository
-		for _, r := range p.Repositories {
-			for _, rc := range r.Clusters {
-				if rc == cname {
-					reach = append(reach, r)
-				}
-			}
-		}
-		known := true
-		for _, r := range reach {
-			if !res.RepositoryUp[r.Name] {
-				known = false
-			}
-		}
+		reach := reaches[cname]
+		known := readable(reach, state)
 		// The reachable groups' times by guest position: lists[off[j]:off[j+1]]
 		// are the Times of guest j's groups.
 		var off []int
 		if known {
-			reached := make([][]GroupSummary, len(reach))
-			guestOf := make([][]int, len(reach))
-			for i, r := range reach {
-				reached[i] = groups[r.Name]
-				if x, ok := positions[r.Name]; ok && x.cluster == cname {
-					guestOf[i] = x.pos
-				} else {
-					guestOf[i] = inventory.positions(reached[i])
-				}
-			}
-			off, lists = inventory.timesByGuest(reached, guestOf, lists)
+			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists)
 		}
 		jobs := prepareJobs(c.Jobs)
 		report := func(j *proxmox.BackupJob, err error) {
@@ -217,6 +227,42 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	}
 	sortWarnings(res.Warnings)
 	return res
+}
+
+// guestPositions are where the groups of one repository stand in the
+// inventory of the cluster the repository is attributed to.
+type guestPositions struct {
+	cluster string
+	pos     []int
+}
+
+// readable reports whether every repository of reach could be read (up or
+// stale): only then are its guests' counts known.
+func readable(reach []Repository, state map[string]string) bool {
+	for _, r := range reach {
+		if state[r.Name] == RepositoryStateDown {
+			return false
+		}
+	}
+	return true
+}
+
+// reachTimes collects the Times of the groups a cluster reaches by guest
+// position (see timesByGuest), reusing the positions computed for the
+// repositories attributed to the cluster.
+func reachTimes(cname string, inventory *guestIndex, reach []Repository, groups map[string][]GroupSummary,
+	positions map[string]guestPositions, lists [][]int64) ([]int, [][]int64) {
+	reached := make([][]GroupSummary, len(reach))
+	guestOf := make([][]int, len(reach))
+	for i, r := range reach {
+		reached[i] = groups[r.Name]
+		if x, ok := positions[r.Name]; ok && x.cluster == cname {
+			guestOf[i] = x.pos
+		} else {
+			guestOf[i] = inventory.positions(reached[i])
+		}
+	}
+	return inventory.timesByGuest(reached, guestOf, lists)
 }
 
 // compareGroupAggregates orders groups by repository, type and id.

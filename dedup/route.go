@@ -188,10 +188,9 @@ func clusterName(c Cluster) string {
 	return c.Target
 }
 
-// BuildPlan decides where every backup is read from. It is pure and
-// deterministic: the same Estate always gives the same Plan, in sorted
-// order.
-func BuildPlan(e Estate) Plan {
+// newPlanner starts a plan: the PBS inventories prepared, and the PBS
+// namespaces to read planned.
+func newPlanner(e Estate) *planner {
 	pl := &planner{
 		e:               e,
 		byTarget:        map[string]*pbsInfo{},
@@ -203,6 +202,29 @@ func BuildPlan(e Estate) Plan {
 	pl.preparePBS()
 	pl.learnServerFingerprints()
 	pl.planPBSNamespaces()
+	return pl
+}
+
+// PlanPBS is the first phase of planning: the PBS namespaces to read,
+// from the PBS inventories alone (see BuildPlan), in repository order.
+func PlanPBS(pbs []PBS) []PBSListing {
+	pl := newPlanner(Estate{PBS: pbs})
+	pl.finish()
+	return pl.plan.PBSListings
+}
+
+// BuildPlan decides where every backup is read from. It is pure and
+// deterministic: the same Estate always gives the same Plan, in sorted
+// order.
+//
+// Planning has two phases, because PBS namespaces can be read long before
+// the PVE inventories are in: PlanPBS names the namespaces from the PBS
+// inventories alone, and BuildPlan, given everything, is the plan of the
+// scrape. The PBS listings of BuildPlan are a subset of PlanPBS's for the
+// same PBS entries (pbs storages can only show that two configured
+// targets are one server, whose namespaces are then read once).
+func BuildPlan(e Estate) Plan {
+	pl := newPlanner(e)
 	clusters := append([]Cluster(nil), e.Clusters...)
 	sort.SliceStable(clusters, func(a, b int) bool {
 		if clusterName(clusters[a]) != clusterName(clusters[b]) {

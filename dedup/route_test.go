@@ -609,3 +609,29 @@ func TestBuildPlanFallbackStoragesWithAndWithoutFingerprintAreOnePlace(t *testin
 		t.Errorf("conflicting pins: the unpinned storage was merged into %q", a.Repository)
 	}
 }
+
+// TestPlanPBSCoversBuildPlan: the first planning phase names every PBS
+// listing the plan of the scrape will name, whatever the clusters are, so
+// the collector can start them before the PVE inventories are in; and it
+// names each once, in repository order.
+func TestPlanPBSCoversBuildPlan(t *testing.T) {
+	for seed := int64(1); seed <= 200; seed++ {
+		w := genWorldFrom(seed)
+		early := PlanPBS(w.e.PBS)
+		named := map[PBSListing]bool{}
+		for i, l := range early {
+			if named[l] {
+				t.Fatalf("seed %d: PlanPBS names %+v twice", seed, l)
+			}
+			named[l] = true
+			if i > 0 && early[i-1].Repository > l.Repository {
+				t.Fatalf("seed %d: PlanPBS out of repository order at %d", seed, i)
+			}
+		}
+		for _, l := range BuildPlan(w.e).PBSListings {
+			if !named[l] {
+				t.Errorf("seed %d: BuildPlan names %+v, which PlanPBS did not", seed, l)
+			}
+		}
+	}
+}

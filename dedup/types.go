@@ -7,7 +7,11 @@
 // results to Merge, which returns the per-group and per-guest aggregates.
 package dedup
 
-import "github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+import (
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
 
 // Routes a PVE storage with backup content can take.
 const (
@@ -83,6 +87,13 @@ type PBS struct {
 	// the root namespace, any other entry selects that namespace and every
 	// namespace below it.
 	Namespaces []string
+	// KeepLastKnown is the config's offline.keep_last_known: how long the
+	// last complete read of this PBS stands in for it while it is down
+	// (SubstituteLastKnown); 0 = never.
+	KeepLastKnown time.Duration
+	// Stale marks an entry that is such a last complete read, not this
+	// scrape's: Merge uses its listings but calls its repositories stale.
+	Stale bool
 }
 
 // Datastore is one PBS datastore and its namespaces ("" is the root).
@@ -239,7 +250,10 @@ type Warning struct {
 	Cluster string `json:"cluster"`
 	Storage string `json:"storage"`
 	Target  string `json:"target"`
-	Message string `json:"message"`
+	// Repository names the repository the warning takes down, when it
+	// takes one down (WarnBackupsHidden).
+	Repository string `json:"repository"`
+	Message    string `json:"message"`
 }
 
 // Warning kinds.
@@ -270,6 +284,11 @@ const (
 	// expected (PVE hides volumes the token may not see). The repository
 	// is then down: its guests are unknown, not counted short.
 	WarnPermissionSuspected = "permission_suspected"
+	// WarnBackupsHidden: a backup task succeeded after the newest recovery
+	// point of a guest, yet no listing shows that backup: a repository the
+	// guest's jobs write to hides it (PVE and PBS filter listings by the
+	// token's privileges with HTTP 200). The repository is then down.
+	WarnBackupsHidden = "backups_hidden"
 	// WarnOverrideConflict: config routes contradict each other or the
 	// storage mapping; what was applied is in the message.
 	WarnOverrideConflict = "override_conflict"
@@ -307,6 +326,12 @@ type GroupSummary struct {
 type Listings struct {
 	PVE map[string]PVEResult
 	PBS map[string]PBSResult
+	// Tasks are the newest finished vzdump task per guest
+	// (GuestTaskResults), by cluster name. They are evidence for Merge:
+	// a task that succeeded after a guest's newest recovery point wrote a
+	// backup some listing hides. A cluster without an entry has no
+	// evidence (its tasks were not read).
+	Tasks map[string]map[GuestKey]TaskResult
 }
 
 // PVEResult is a fetched PVE content listing.
@@ -327,8 +352,13 @@ type PBSResult struct {
 type Result struct {
 	Groups []GroupAggregate
 	Guests []GuestAggregate
-	// RepositoryUp is true for every planned repository whose listing
-	// succeeded.
+	// RepositoryState is the state of every planned repository: up (read
+	// and trusted), stale (last known data of an offline PBS, see
+	// SubstituteLastKnown: exported, but not up) or down (unknown: not
+	// read, or its listing looks filtered by missing privileges).
+	RepositoryState map[string]string
+	// RepositoryUp is RepositoryState == RepositoryStateUp, by name: the
+	// value of repository_up.
 	RepositoryUp map[string]bool
 	// Duplicates counts records seen (or that a naive reader would see)
 	// through more than one path and counted once, by reason:
@@ -336,6 +366,13 @@ type Result struct {
 	Duplicates map[string]int
 	Warnings   []Warning
 }
+
+// Repository states (Result.RepositoryState).
+const (
+	RepositoryStateUp    = "up"
+	RepositoryStateStale = "stale"
+	RepositoryStateDown  = "down"
+)
 
 // GroupAggregate is one backup group in one repository.
 type GroupAggregate struct {
