@@ -193,4 +193,4 @@ test: deps self-contained fmt-check vet staticcheck unit fuzz mixin examples e2e
 
 .PHONY: clean
 clean:
-	rm -f $(BIN)
+	rm -f $(BIN) $(DEB_DIR)/*.deb
