@@ -12,6 +12,7 @@ BIN         ?= proxmox-backup-exporter
 FUZZTIME    ?= 5s
 FUZZ_BUDGET ?= 120
 STATICCHECK_VERSION ?= v0.8.2
+NFPM_VERSION        ?= v2.45.2
 
 # Version information for github.com/prometheus/common/version, shown by
 # --version and the proxmox_backup_exporter_build_info metric. The Docker
@@ -37,7 +38,15 @@ GOFILES = $$(find . -type f -name '*.go' -not -path './.cache/*' -not -path '*/t
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 # Debian packages whose commands `make test` runs, as command:package.
-DEB_TOOLS := promtool:prometheus prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager systemd-analyze:systemd chromium:chromium
+DEB_TOOLS := promtool:prometheus prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager systemd-analyze:systemd chromium:chromium lintian:lintian dpkg-deb:dpkg
+
+# The Debian package (make deb): nfpm pinned, run with `go run` like
+# staticcheck and never a dependency of go.mod.
+NFPM           := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+DEB_ARCHS      ?= amd64 arm64
+DEB_DIR        ?= dist
+DEB_MAINTAINER ?= proxmox-backup-exporter maintainers <proxmox-backup-exporter@users.noreply.github.com>
+DEB_ENV         = NFPM='$(NFPM)' DEB_DIR='$(DEB_DIR)' DEB_MAINTAINER='$(DEB_MAINTAINER)'
 
 .PHONY: all
 all: build
@@ -45,7 +54,7 @@ all: build
 .PHONY: help
 help:
 	@echo "make build               static binary ./$(BIN) with version information"
-	@echo "make test                everything CI runs: deps, self-contained, gofmt, vet, staticcheck, go test -race, fuzz, mixin, examples, e2e, docker-build-check"
+	@echo "make test                everything CI runs: deps, self-contained, gofmt, vet, staticcheck, go test -race, fuzz, mixin, examples, e2e, docker-build-check, deb-check"
 	@echo "make deps                install the Debian tools make test needs (root), or print the apt-get line"
 	@echo "make demo                run the exporter against the built-in emulated homelab"
 	@echo "make bench               Go benchmarks with -benchmem"
@@ -56,6 +65,8 @@ help:
 	@echo "make examples            promtool/amtool/systemd-analyze on examples/"
 	@echo "make e2e                 end-to-end tests (build tag e2e) against a real Prometheus"
 	@echo "make docker-build-check  the Dockerfile's build command; binary is static and runs as non-root"
+	@echo "make deb                 $(DEB_DIR)/proxmox-backup-exporter_<version>_<arch>.deb for $(DEB_ARCHS) (nfpm $(NFPM_VERSION))"
+	@echo "make deb-check           make deb, lintian, contents and permissions; as root: install, run, purge"
 
 # The same build the Dockerfile runs (it calls `make build`).
 .PHONY: build
@@ -164,10 +175,22 @@ docker-build-check:
 	@echo '==> docker-build-check'
 	@bash .ci/docker-build-check
 
+# The Debian package: packaging/deb/ holds the nfpm config, the unit, the
+# conffile and the maintainer scripts; packaging/deb/build says how the
+# version is derived.
+.PHONY: deb
+deb:
+	@$(DEB_ENV) bash packaging/deb/build $(DEB_ARCHS)
+
+.PHONY: deb-check
+deb-check:
+	@echo '==> deb-check'
+	@$(DEB_ENV) DEB_ARCHS='$(DEB_ARCHS)' bash .ci/deb-check
+
 .PHONY: test
-test: deps self-contained fmt-check vet staticcheck unit fuzz mixin examples e2e docker-build-check
+test: deps self-contained fmt-check vet staticcheck unit fuzz mixin examples e2e docker-build-check deb-check
 	@echo '==> make test: all checks passed'
 
 .PHONY: clean
 clean:
-	rm -f $(BIN)
+	rm -f $(BIN) $(DEB_DIR)/*.deb
