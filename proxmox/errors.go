@@ -435,6 +435,15 @@ func endpointPrivilege(kind, endpoint string) string {
 	return ""
 }
 
+// PoolAuditPrivilege is the privilege that makes pool visible to a token:
+// without it PVE drops the pool from GET /pools and from the pool field of
+// /cluster/resources guest rows, without an error (pve-manager
+// PVE/API2/Cluster.pm resources, PVE/API2/Pool.pm index), so a backup job
+// that selects by that pool has members nobody can see.
+func PoolAuditPrivilege(pool string) string {
+	return "Pool.Audit on /pool/" + pool
+}
+
 func unescapeSeg(s string) string {
 	if u, err := url.PathUnescape(s); err == nil {
 		return u

@@ -106,6 +106,12 @@ func TestProxmoxMessage(t *testing.T) {
 	}
 }
 
+func TestPoolAuditPrivilege(t *testing.T) {
+	if got, want := PoolAuditPrivilege("media"), "Pool.Audit on /pool/media"; got != want {
+		t.Errorf("PoolAuditPrivilege = %q, want %q", got, want)
+	}
+}
+
 func TestHint(t *testing.T) {
 	for _, tc := range []struct {
 		name string
