@@ -136,6 +136,14 @@ func refMerge(e Estate, p Plan, l Listings) Result {
 				known = false
 			}
 		}
+		if c.PoolsRead {
+			for _, j := range c.Jobs {
+				if j.IsEnabled() && refHiddenPool(c, j) {
+					warn(Warning{Kind: WarnPoolHidden, Cluster: cname, Target: c.Target, Job: j.ID, Pool: j.Pool,
+						Message: fmt.Sprintf("backup job %s selects pool %s, which the token may not see: which guests it backs up is unknown (grant Pool.Audit on /pool/%s to the token, or the pool no longer exists)", j.ID, j.Pool, j.Pool)})
+				}
+			}
+		}
 		// Index the reachable groups by guest.
 		byGuest := make(map[GuestKey][][]int64, len(c.Guests))
 		for _, r := range reach {
@@ -162,10 +170,27 @@ func refMerge(e Estate, p Plan, l Listings) Result {
 			}
 			jobs := refCoveringJobs(c.Jobs, g)
 			a.InJob = len(jobs) > 0
-			a.ExpectedIntervalSeconds = refExpectedInterval(jobs, intervals, func(j proxmox.BackupJob, err error) {
+			failed := false
+			report := func(j proxmox.BackupJob, err error) {
+				failed = true
 				warn(Warning{Kind: WarnScheduleUnparsable, Cluster: cname, Target: c.Target,
 					Message: fmt.Sprintf("backup job %s: schedule %q: %v", j.ID, j.Schedule, err)})
-			})
+			}
+			a.ExpectedIntervalSeconds = refExpectedInterval(jobs, intervals, report)
+			// Issue 14 hole 4: jobs of a pool the token may not see.
+			maybe := refHiddenPoolJobs(c, g)
+			switch {
+			case len(maybe) == 0:
+			case !a.InJob:
+				a.InJobUnknown = true
+			case !failed:
+				for _, j := range maybe {
+					if s := refExpectedInterval([]proxmox.BackupJob{j}, intervals, report); s == 0 || s < a.ExpectedIntervalSeconds {
+						a.ExpectedIntervalSeconds = 0
+						break
+					}
+				}
+			}
 			res.Guests = append(res.Guests, a)
 		}
 	}
@@ -623,10 +648,68 @@ func refNormalizeVerification(v string) string {
 func refCoveringJobs(jobs []proxmox.BackupJob, guest proxmox.ClusterResource) []proxmox.BackupJob {
 	var out []proxmox.BackupJob
 	for _, j := range jobs {
-		if JobCovers(j, guest) {
+		if j.IsEnabled() && refJobSelects(j, guest) {
 			out = append(out, j)
 		}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].ID < out[b].ID })
 	return out
+}
+
+// refHiddenPool: a vzdump job selecting a pool that is not among the
+// cluster's visible pools (or the pools were not read).
+func refHiddenPool(c Cluster, j proxmox.BackupJob) bool {
+	return (j.Type == "" || j.Type == "vzdump") && !bool(j.All) && string(j.VMID) == "" && j.Pool != "" &&
+		!(c.PoolsRead && slices.Contains(c.Pools, j.Pool))
+}
+
+// refHiddenPoolJobs: the enabled jobs of hidden pool that would select the
+// guest if its row showed that pool (a guest shown in a pool is in no
+// other), by id.
+func refHiddenPoolJobs(c Cluster, g proxmox.ClusterResource) []proxmox.BackupJob {
+	var out []proxmox.BackupJob
+	for _, j := range c.Jobs {
+		if g.Pool != "" || !j.IsEnabled() || !refHiddenPool(c, j) {
+			continue
+		}
+		in := g
+		in.Pool = j.Pool
+		if refJobSelects(j, in) {
+			out = append(out, j)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	return out
+}
+
+// refJobSelects is JobSelects as it was written before preparedJob.selects
+// came to serve both.
+func refJobSelects(job proxmox.BackupJob, guest proxmox.ClusterResource) bool {
+	if job.Type != "" && job.Type != "vzdump" {
+		return false
+	}
+	if job.Node != "" && job.Node != guest.Node {
+		return false
+	}
+	id := normalizeVMID(guestID(guest))
+	if id == "" {
+		return false
+	}
+	contains := func(list string) bool {
+		for _, v := range splitIDList(list) {
+			if normalizeVMID(v) == id {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case bool(job.All):
+		return !contains(string(job.Exclude))
+	case string(job.VMID) != "":
+		return contains(string(job.VMID))
+	case job.Pool != "":
+		return guest.Pool == job.Pool
+	}
+	return false
 }
