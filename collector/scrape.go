@@ -32,6 +32,7 @@ type pveAPI interface {
 	NodeStorage(ctx context.Context, node, content string) ([]proxmox.NodeStorage, error)
 	StorageContent(ctx context.Context, node, storage string) ([]proxmox.BackupVolume, error)
 	BackupJobs(ctx context.Context) ([]proxmox.BackupJob, error)
+	Pools(ctx context.Context) ([]proxmox.Pool, error)
 	pveTaskAPI
 }
 
@@ -153,6 +154,10 @@ type clusterData struct {
 	nodeStorages map[string][]proxmox.NodeStorage
 	jobs         []proxmox.BackupJob
 	jobsOK       bool
+	// pools are the pools the token may see, read only when a job selects
+	// by pool (dedup.NeedsPools); poolsOK says they were read.
+	pools   []string
+	poolsOK bool
 
 	// tasks is the newest finished vzdump task per guest "type/vmid";
 	// tasksUnknown names the nodes whose tasks could not be read (failed or
@@ -520,6 +525,20 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			return
 		}
 		cd.jobsOK = true
+		if !dedup.NeedsPools(cd.jobs) {
+			return
+		}
+		// PVE hides the pools the token lacks Pool.Audit on, also from the
+		// guest rows: dedup needs to know which ones it sees.
+		var pools []proxmox.Pool
+		if err := run.call(ctx, func() (err error) { pools, err = api.Pools(ctx); return err }); err != nil {
+			run.fail("GET /pools", "jobs", err, "")
+			return
+		}
+		for _, p := range pools {
+			cd.pools = append(cd.pools, p.PoolID)
+		}
+		cd.poolsOK = true
 	})
 	planWG.Wait()
 
@@ -757,7 +776,7 @@ func buildEstate(res *scrapeResult, overrides []dedup.Override) dedup.Estate {
 		e.Clusters = append(e.Clusters, dedup.Cluster{
 			Target: cd.run.name, Name: cd.name, Up: cd.up,
 			Nodes: cd.nodes, Guests: cd.guests, Storages: cd.storages,
-			NodeStorages: cd.nodeStorages, Jobs: cd.jobs,
+			NodeStorages: cd.nodeStorages, Jobs: cd.jobs, Pools: cd.pools, PoolsRead: cd.poolsOK,
 		})
 	}
 	return e
@@ -899,18 +918,22 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) {
 // target_errors_total{reason="permission"}.
 func (s *scrape) noteWarnings(res *scrapeResult) {
 	for _, w := range res.merged.Warnings {
-		if w.Kind != "permission_suspected" {
+		var f Failure
+		switch w.Kind {
+		case dedup.WarnPermissionSuspected:
+			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage,
+				Hint: permissionHint(dedup.KindPVE, "content")}
+		case dedup.WarnPoolHidden:
+			// GET /pools answered; the pool was simply not in it.
+			f = Failure{Endpoint: "GET /pools", Part: "job " + w.Job,
+				Hint: "grant " + proxmox.PoolAuditPrivilege(w.Pool) + " to the token (pveum acl modify /pool/" + w.Pool + " --tokens <token> --roles PVEAuditor; PVEAuditor on / with propagation covers every pool)"}
+		default:
 			continue
 		}
+		f.Reason, f.Message = "permission", w.Message
 		for _, r := range res.runs {
 			if r.name == w.Target {
-				r.warn(Failure{
-					Endpoint: "storage " + w.Storage + " content",
-					Part:     "storage " + w.Storage,
-					Reason:   "permission",
-					Message:  w.Message,
-					Hint:     permissionHint(r.kind, "content"),
-				})
+				r.warn(f)
 			}
 		}
 	}
