@@ -101,7 +101,7 @@ func TestMergeHiddenPool(t *testing.T) {
 		{name: "disabled job of a hidden pool: nothing unknown, no warning",
 			jobs:  []proxmox.BackupJob{{ID: "off", Type: "vzdump", Schedule: "daily", Pool: "secret", Enabled: &off}},
 			pools: []string{"prod"}, poolsRead: true,
-			want:  map[string]want{"100": known(false, 0), "103": known(false, 0)}},
+			want: map[string]want{"100": known(false, 0), "103": known(false, 0)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := oneCluster(nfsStorage("nfs", "nas", "/e"))
