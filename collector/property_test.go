@@ -362,18 +362,6 @@ func genPoolsAndPins(seed uint64, e *propEstate) {
 // may not see, or when no enabled job of such a pool may select it (a
 // guest shown in a visible pool is in no other).
 func propInJob(c *emulator.Cluster) map[string]string {
-	selects := func(j *emulator.BackupJob, g *emulator.Guest, pool string) bool {
-		if j.Node != "" && j.Node != g.Node {
-			return false
-		}
-		switch {
-		case j.All:
-			return !slices.Contains(j.Exclude, g.VMID)
-		case j.Pool != "":
-			return pool == j.Pool
-		}
-		return slices.Contains(j.VMIDs, g.VMID)
-	}
 	out := map[string]string{}
 	for _, g := range c.Guests {
 		covered, knownCovered, maybe := false, false, false
@@ -382,7 +370,7 @@ func propInJob(c *emulator.Cluster) map[string]string {
 				continue
 			}
 			hidden := j.Pool != "" && !j.All && len(j.VMIDs) == 0 && slices.Contains(c.NoPoolAudit, j.Pool)
-			if selects(j, g, g.Pool) {
+			if j.Selects(g) {
 				covered = true
 				knownCovered = knownCovered || !hidden
 			}
@@ -390,7 +378,9 @@ func propInJob(c *emulator.Cluster) map[string]string {
 			if slices.Contains(c.NoPoolAudit, g.Pool) {
 				shownPool = ""
 			}
-			if hidden && shownPool == "" && selects(j, g, j.Pool) {
+			inPool := *g
+			inPool.Pool = j.Pool
+			if hidden && shownPool == "" && j.Selects(&inPool) {
 				maybe = true
 			}
 		}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -805,31 +806,21 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ",")
 }
 
-// jobSelects reports whether a job selects a guest, as PVE's
-// get_included_guests does: by vmid list, all (minus exclude) or pool,
-// within the job's node restriction. Enabled is NOT checked here.
-func jobSelects(j *BackupJob, g *Guest) bool {
+// Selects reports whether the job selects the guest, as PVE's
+// get_included_guests does: by vmid list, all (minus exclude) or pool (by
+// real membership, whatever the token may see), within the job's node
+// restriction. Enabled is NOT checked here.
+func (j *BackupJob) Selects(g *Guest) bool {
 	if j.Node != "" && j.Node != g.Node {
 		return false
 	}
 	switch {
 	case j.All:
-		for _, x := range j.Exclude {
-			if x == g.VMID {
-				return false
-			}
-		}
-		return true
+		return !slices.Contains(j.Exclude, g.VMID)
 	case j.Pool != "":
 		return g.Pool == j.Pool
-	default:
-		for _, x := range j.VMIDs {
-			if x == g.VMID {
-				return true
-			}
-		}
 	}
-	return false
+	return slices.Contains(j.VMIDs, g.VMID)
 }
 
 // pveNotBackedUp lists guests no job selects. Disabled jobs still count as
@@ -840,7 +831,7 @@ func pveNotBackedUp(rc *reqCtx) reply {
 	for _, g := range sortedGuests(c) {
 		covered := false
 		for _, j := range c.Jobs {
-			if jobSelects(j, g) {
+			if j.Selects(g) {
 				covered = true
 				break
 			}
