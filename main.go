@@ -7,10 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +49,7 @@ type flags struct {
 	configFile          string
 	telemetryPath       string
 	demo                bool
+	enablePprof         bool
 	demoNow             int64
 	check               bool
 	timeoutOffset       time.Duration
@@ -62,6 +67,8 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("config.file", "Path to the configuration file (YAML).").
 		Default("/etc/proxmox-backup-exporter/config.yml").StringVar(&f.configFile)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("web.enable-pprof", "Serve Go's pprof profiles under /debug/pprof/ (and link them on the landing page).").
+		BoolVar(&f.enablePprof)
 	app.Flag("demo", "Run against a built-in emulated homelab (no Proxmox needed); ignores --config.file.").BoolVar(&f.demo)
 	app.Flag("demo.now", "Unix time the demo homelab is built around (for reproducible output); 0 = now.").
 		Hidden().Int64Var(&f.demoNow)
@@ -77,7 +84,7 @@ func parseFlags(args []string) (*flags, error) {
 		Default(collector.DefaultTaskWindow.String()).DurationVar(&f.taskWindow)
 	for _, g := range collector.CollectorGroups {
 		f.collectors[g.Name] = app.Flag("collector."+g.Name, "Enable the "+g.Name+" collector: "+g.Help+" (--no-collector."+g.Name+" to disable).").
-			Default("true").Bool()
+			Default(strconv.FormatBool(g.Default)).Bool()
 	}
 	f.web = kingpinflag.AddFlags(app, defaultListenAddress)
 	promslogflag.AddFlags(app, f.log)
@@ -90,6 +97,7 @@ func parseFlags(args []string) (*flags, error) {
 }
 
 func run(args []string) int {
+	fillVersion()
 	f, err := parseFlags(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -132,6 +140,7 @@ func run(args []string) int {
 			logger.Warn("config", "warning", w.String())
 		}
 		if err != nil {
+			printConfigErrors(os.Stderr, f.configFile, err)
 			logger.Error("cannot load config", "file", f.configFile, "err", err)
 			return 1
 		}
@@ -164,16 +173,13 @@ func run(args []string) int {
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 
 	rl := newReloader(f.configFile, coll, logger, !f.demo)
-	base := prometheus.NewRegistry()
-	base.MustRegister(
+	mux := http.NewServeMux()
+	mux.Handle(f.telemetryPath, coll.Handler(promhttp.HandlerOpts{},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("proxmox_backup_exporter"),
 		rl,
-	)
-
-	mux := http.NewServeMux()
-	mux.Handle(f.telemetryPath, coll.Handler(base, promhttp.HandlerOpts{}))
+	))
 	mux.Handle("/status", coll.StatusHandler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -191,11 +197,21 @@ func run(args []string) int {
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
+	if f.enablePprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if f.telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "Proxmox Backup Exporter",
 			Description: "Backups of Proxmox VE guests, from Proxmox VE and Proxmox Backup Server, counted once.",
 			Version:     version.Info(),
+			// exporter-toolkit links pprof unless told not to; the
+			// profiles are served only with --web.enable-pprof.
+			Profiling: strconv.FormatBool(f.enablePprof),
 			Links: []web.LandingLinks{
 				{Address: f.telemetryPath, Text: "Metrics"},
 				{Address: "/status", Text: "Status", Description: "routing plan, source health and errors"},
@@ -224,11 +240,31 @@ func run(args []string) int {
 		printDemoHelp(f)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-stop
+		// One line, so that a stop is told apart from a crash in the log.
+		logger.Info("shutting down", "signal", sig.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
 	if err := web.ListenAndServe(srv, f.web, logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("serving", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// printConfigErrors writes a config's errors for people, one per line as
+// "file:line: key: message" (the log line has them in one quoted value,
+// for journald), and says how to give a config when there is none.
+func printConfigErrors(w io.Writer, path string, err error) {
+	fmt.Fprintln(w, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(w, "No config file at %s: pass yours with --config.file=PATH (examples/config-single.yml is a start),\nor see the exporter at work on an emulated homelab, no Proxmox needed: %s --demo\n", path, programName)
+	}
 }
 
 // reloader re-reads the config file on SIGHUP and POST /-/reload. A new

@@ -4,22 +4,27 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
@@ -59,6 +64,14 @@ func freeAddr(t *testing.T) string {
 // waits until it is healthy. It returns the base URL and the log.
 func startExporter(t *testing.T, bin string, args ...string) (string, *syncBuffer) {
 	t.Helper()
+	_, base, logs := startProcess(t, bin, args...)
+	return base, logs
+}
+
+// startProcess is startExporter that also returns the process, for tests
+// that signal it; the test's cleanup kills it if it still runs.
+func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
 	addr := freeAddr(t)
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin, append(args, "--web.listen-address="+addr)...)
@@ -77,7 +90,7 @@ func startExporter(t *testing.T, bin string, args ...string) (string, *syncBuffe
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base, logs
+				return cmd, base, logs
 			}
 		}
 		if time.Now().After(deadline) {
@@ -152,7 +165,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	base, logs := startExporter(t, bin, "--demo", fmt.Sprintf("--demo.now=%d", demoNow))
+	// Every collector group on: the golden file is the reference of every
+	// family, including those off by default.
+	args := []string{"--demo", fmt.Sprintf("--demo.now=%d", demoNow)}
+	for _, g := range collector.CollectorGroups {
+		args = append(args, "--collector."+g.Name)
+	}
+	base, logs := startExporter(t, bin, args...)
 	body := get(t, base+"/metrics")
 	got := filterExposition(body)
 	if *update {
@@ -362,5 +381,141 @@ func TestCheckExitCode(t *testing.T) {
 		if strings.Contains(out, s) {
 			t.Fatal("a secret was printed")
 		}
+	}
+}
+
+// TestLandingPageLinks: every link on / leads somewhere on the exporter
+// that answers 200 (exporter-toolkit links pprof, which is served only
+// with --web.enable-pprof), and the page and build_info carry a version
+// although no -ldflags set one.
+func TestLandingPageLinks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	base, _ := startExporter(t, bin, "--demo", fmt.Sprintf("--demo.now=%d", demoNow))
+	page := get(t, base+"/")
+	links := regexp.MustCompile(`(?:href|src)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 4 {
+		t.Fatalf("landing page has %d links:\n%s", len(links), page)
+	}
+	root, _ := url.Parse(base + "/")
+	for _, l := range links {
+		ref, err := url.Parse(html.UnescapeString(l[1]))
+		if err != nil {
+			t.Errorf("link %q: %v", l[1], err)
+			continue
+		}
+		u := root.ResolveReference(ref)
+		if u.Host != root.Host {
+			t.Errorf("link %q leaves the exporter", l[1])
+			continue
+		}
+		resp, err := http.Get(u.String())
+		if err != nil {
+			t.Errorf("link %q: %v", l[1], err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("link %q answers %d", l[1], resp.StatusCode)
+		}
+	}
+	if m := regexp.MustCompile(`\(version=([^,]*),`).FindStringSubmatch(page); m == nil || m[1] == "" {
+		t.Errorf("landing page shows no version:\n%s", page)
+	}
+	metrics := get(t, base+"/metrics")
+	if m := regexp.MustCompile(`proxmox_backup_exporter_build_info\{.*version="([^"]*)"`).FindStringSubmatch(metrics); m == nil || m[1] == "" {
+		t.Errorf("build_info has no version: %v", m)
+	}
+}
+
+// TestShutdownOnSIGTERM: a stop says so in one log line and exits 0.
+func TestShutdownOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	cmd, _, logs := startProcess(t, bin, "--demo")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if n := strings.Count(logs.String(), `msg="shutting down" signal=terminated`); n != 1 {
+		t.Errorf("%d shutdown lines, want 1:\n%s", n, logs.String())
+	}
+}
+
+// TestConfigErrorsForPeople: config errors reach stderr one per line as
+// file:line: key: message (besides the log line), also under --check, and
+// a missing config file says how to pass one.
+func TestConfigErrorsForPeople(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yml")
+	const cfg = `pve:
+  - name: a
+    urls: [https://pve1.example.org:8006]
+    token_id: exporter@pve!backup
+    token_secret_file: /nonexistent/secret
+  - name: b
+    urls: [https://pve2.example.org:8006]
+    token_id: "no token id"
+    token_secret: "${UNSET_VARIABLE_FOR_TEST}"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return stderr.String(), ee.ExitCode()
+	}
+	for _, args := range [][]string{{"--config.file=" + path}, {"--check", "--config.file=" + path}} {
+		out, code := run(args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		for _, want := range []string{path + ":5: pve[0].token_secret_file: ", path + ":8: pve[1].token_id: ", path + ":9: pve[1].token_secret: "} {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want)).MatchString(out) {
+				t.Errorf("%v: no line starting %q:\n%s", args, want, out)
+			}
+		}
+		if !strings.Contains(out, `level=ERROR`) {
+			t.Errorf("%v: the log line is gone:\n%s", args, out)
+		}
+	}
+	out, _ := run("--config.file=" + filepath.Join(dir, "missing.yml"))
+	for _, want := range []string{"--config.file=PATH", "--demo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing config: output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestPprofFlag: with --web.enable-pprof the landing page links the
+// profiles and they are served.
+func TestPprofFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	base, _ := startExporter(t, bin, "--demo", "--web.enable-pprof")
+	if page := get(t, base+"/"); !strings.Contains(page, `href="/debug/pprof/heap"`) {
+		t.Errorf("landing page lacks the heap profile link:\n%s", page)
+	}
+	if body := get(t, base+"/debug/pprof/heap"); body == "" {
+		t.Error("empty heap profile")
 	}
 }

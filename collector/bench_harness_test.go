@@ -13,10 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -218,11 +219,7 @@ func (e *benchEmulator) config(b *testing.B) *config.Config {
 // formatStats renders per-route request counts divided by n, one route per
 // line, for the benchmark log.
 func formatStats(s map[string]routeStat, n int) string {
-	routes := make([]string, 0, len(s))
-	for r := range s {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
+	routes := slices.Sorted(maps.Keys(s))
 	var sb strings.Builder
 	for _, r := range routes {
 		fmt.Fprintf(&sb, "  %-60s %8.1f requests %10.1f items\n", r, float64(s[r].Requests)/float64(n), float64(s[r].Items)/float64(n))

@@ -71,6 +71,9 @@ func BenchmarkScrape(b *testing.B) {
 		{"a_4nodes_5000guests_250k", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
 		{"b_4nodes_5000guests_1M", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 200}},
 		{"c_latency_5ms", emulator.GenOptions{NodesPerCluster: 4, Guests: 5000, FilesPerGuest: 2, SnapshotsPerGuest: 50, Latency: lat}},
+		// Issue 13's budget: at most 300 ms CPU per warm scrape with the
+		// default collectors.
+		{"d_4nodes_2000guests_100k", emulator.GenOptions{NodesPerCluster: 4, Guests: 2000, FilesPerGuest: 2, SnapshotsPerGuest: 50}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -86,9 +89,7 @@ func BenchmarkScrape(b *testing.B) {
 			// metrics, serving the text format (Prometheus' default asks
 			// for OpenMetrics or text; no compression but in the gzip
 			// scrapes).
-			base := prometheus.NewRegistry()
-			base.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			handler := c.Handler(base, promhttp.HandlerOpts{})
+			handler := c.Handler(promhttp.HandlerOpts{}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			var exposed int64
 			scrape := func(headers ...string) *scrapeResult {
 				r := httptest.NewRequest("GET", "/metrics", nil)
@@ -217,8 +218,64 @@ func BenchmarkScrape(b *testing.B) {
 			b.ReportMetric(fetch.Seconds()/slowest.Seconds(), "wall/slowest")
 			b.ReportMetric(worstRatio, "worst-wall/slowest")
 			b.ReportMetric(float64(c.pbsCache.size()), "cached-groups")
+			// The series budget (issue 13): per guest and per backup group
+			// per repository, with the default collectors and with all.
+			for _, all := range []bool{false, true} {
+				opts := Options{}
+				prefix := ""
+				if all {
+					prefix = "all-"
+					opts.Enabled = map[string]bool{}
+					for _, g := range CollectorGroups {
+						opts.Enabled[g.Name] = true
+					}
+				}
+				n := seriesByKind(b, newCollector(&targetSet{}, opts), c.last.Load())
+				b.ReportMetric(float64(n.total), prefix+"series")
+				b.ReportMetric(float64(n.guest)/float64(n.guests), prefix+"series/guest")
+				b.ReportMetric(float64(n.group)/float64(n.groups), prefix+"series/group")
+			}
 		})
 	}
+}
+
+// seriesCount is the series of one scrape by what they describe.
+type seriesCount struct {
+	total, guest, group int
+	guests, groups      int // guest_info's and snapshots' series
+}
+
+// seriesByKind emits res through c (its collector groups) into a registry.
+// A family with backup_id and repository labels is per group per
+// repository, one with backup_id alone per guest.
+func seriesByKind(b *testing.B, c *Collector, res *scrapeResult) seriesCount {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(resultCollector{c, res})
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n seriesCount
+	for _, mf := range mfs {
+		n.total += len(mf.Metric)
+		labels := map[string]bool{}
+		for _, l := range mf.Metric[0].Label {
+			labels[l.GetName()] = true
+		}
+		switch {
+		case labels["backup_id"] && labels["repository"]:
+			n.group += len(mf.Metric)
+		case labels["backup_id"]:
+			n.guest += len(mf.Metric)
+		}
+		switch mf.GetName() {
+		case descs.guestInfo.name:
+			n.guests = len(mf.Metric)
+		case descs.groupSnapshots.name:
+			n.groups = len(mf.Metric)
+		}
+	}
+	return n
 }
 
 func sumRequests(s map[string]routeStat) (n int) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -60,7 +62,10 @@ func (r Report) WriteText(w io.Writer) error {
 		why := joinNonEmpty("; ", matchedBy(s.MatchedBy), s.Reason)
 		p("%s\t%s\t%s\t%s\t%s\t%s\n", s.Cluster, s.Storage, s.StorageType, s.Route, dash(repo), dash(why))
 	}
-	if len(r.Storages) == 0 {
+	for _, t := range r.Unplanned {
+		p("(%s)\n", unplannedText(t))
+	}
+	if len(r.Storages) == 0 && len(r.Unplanned) == 0 {
 		p("(no PVE storage with backup content)\n")
 	}
 	p("\nREPOSITORIES\n")
@@ -74,7 +79,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	p("\nDUPLICATES SUPPRESSED\n")
 	p("REASON\tRECORDS\tWHY\n")
-	reasons := sortedKeys(r.Duplicates)
+	reasons := slices.Sorted(maps.Keys(r.Duplicates))
 	for _, k := range reasons {
 		p("%s\t%d\t%s\n", k, r.Duplicates[k], duplicateWhy[k])
 	}
@@ -87,11 +92,11 @@ func (r Report) WriteText(w io.Writer) error {
 
 	var problems []string
 	for _, t := range r.Targets {
-		for _, f := range t.Failures {
-			problems = append(problems, fmt.Sprintf("ERROR %s (%s) %s [%s]: %s\n      hint: %s", f.Target, f.Kind, f.Endpoint, f.Reason, f.Message, f.Hint))
+		for _, g := range groupFailures(t.Failures) {
+			problems = append(problems, problemText("ERROR", g))
 		}
-		for _, f := range t.Warnings {
-			problems = append(problems, fmt.Sprintf("WARNING %s (%s) %s [%s]: %s\n      hint: %s", f.Target, f.Kind, f.Endpoint, f.Reason, f.Message, f.Hint))
+		for _, g := range groupFailures(t.Warnings) {
+			problems = append(problems, problemText("WARNING", g))
 		}
 		if t.InsecureTLS {
 			problems = append(problems, fmt.Sprintf("WARNING %s (%s): TLS verification is off (insecure_skip_verify)", t.Name, t.Kind))
@@ -116,6 +121,16 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, "\nRESULT: FAILED, see the problems above.")
 	return err
+}
+
+// problemText is one line per cause, the hint once: "ERROR lab (pve)
+// GET /nodes: auth: 401 …", or with the count of endpoints when several
+// failed alike.
+func problemText(level string, g failureGroup) string {
+	if len(g.Endpoints) == 1 {
+		return fmt.Sprintf("%s %s (%s) %s: %s\n      hint: %s", level, g.Target, g.Kind, g.Endpoints[0], g.Cause, g.Hint)
+	}
+	return fmt.Sprintf("%s %s (%s) %s (%s)\n      hint: %s", level, g.Target, g.Kind, g.Cause, g.Where(), g.Hint)
 }
 
 func rank(s string) int {

@@ -17,6 +17,10 @@ type coalescer[T any] struct {
 	// joined counts callers that shared another's fetch (for tests and
 	// debugging).
 	joined atomic.Int64
+	// exact runs fn with the first caller's deadline as it is, for work
+	// that ends with the answer (gathering): the fetch's margin is taken
+	// once, by the fetch.
+	exact bool
 }
 
 type flight[T any] struct {
@@ -47,7 +51,10 @@ func (c *coalescer[T]) do(ctx context.Context, fn func(context.Context) T) (val 
 		fctx := context.WithoutCancel(ctx)
 		cancel := context.CancelFunc(func() {})
 		if dl, has := ctx.Deadline(); has {
-			fctx, cancel = context.WithDeadline(fctx, dl.Add(-fetchMargin(time.Until(dl))))
+			if !c.exact {
+				dl = dl.Add(-fetchMargin(time.Until(dl)))
+			}
+			fctx, cancel = context.WithDeadline(fctx, dl)
 		}
 		go func() {
 			defer cancel()

@@ -78,46 +78,6 @@ func TestCoalescerCallerDeadline(t *testing.T) {
 	close(release)
 }
 
-// TestLimiter: never more than n in flight; a waiting call gives up at the
-// deadline.
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2)
-	var inFlight, peak atomic.Int64
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			_ = l.do(context.Background(), func() error {
-				v := inFlight.Add(1)
-				for {
-					p := peak.Load()
-					if v <= p || peak.CompareAndSwap(p, v) {
-						break
-					}
-				}
-				runtime.Gosched()
-				inFlight.Add(-1)
-				return nil
-			})
-		})
-	}
-	wg.Wait()
-	if peak.Load() > 2 {
-		t.Fatalf("peak %d in flight, limit 2", peak.Load())
-	}
-	block := make(chan struct{})
-	go l.do(context.Background(), func() error { <-block; return nil })
-	go l.do(context.Background(), func() error { <-block; return nil })
-	for len(l.sem) < 2 {
-		runtime.Gosched()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := l.do(ctx, func() error { t.Error("ran past the deadline"); return nil }); err == nil {
-		t.Fatal("no error for a call that never got a slot")
-	}
-	close(block)
-}
-
 // TestScrapeTimeout: the header minus the offset, else the default.
 func TestScrapeTimeout(t *testing.T) {
 	cases := []struct {

@@ -7,7 +7,8 @@ package collector
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,12 +31,19 @@ const (
 	CollectorStorages = "storages"
 )
 
-// CollectorGroups lists every group with its help text, for the flags.
-var CollectorGroups = []struct{ Name, Help string }{
-	{CollectorTasks, "per-guest vzdump task results (reads task lists and job logs)"},
-	{CollectorDatastores, "PBS datastore usage and GC/verify/prune/sync job state"},
-	{CollectorRepository, "per backup group series of every repository (the detail view)"},
-	{CollectorStorages, "PVE backup storage capacity and backup job state"},
+// CollectorGroups lists every group with its help text and whether it is
+// on by default, for the flags. A group is on by default when its series
+// serve the mixin (alerts, rules, dashboards) or a question README answers;
+// every series costs client_golang about 5 µs per scrape. storages serves
+// neither (capacity is datastore_*'s job, job coverage guest_in_job's).
+var CollectorGroups = []struct {
+	Name, Help string
+	Default    bool
+}{
+	{CollectorTasks, "per-guest vzdump task results (reads task lists and job logs)", true},
+	{CollectorDatastores, "PBS datastore usage and GC/verify/prune/sync job state", true},
+	{CollectorRepository, "per backup group series of every repository (the detail view)", true},
+	{CollectorStorages, "PVE backup storage capacity and backup job state", false},
 }
 
 // Defaults of Options.
@@ -61,15 +69,14 @@ type Options struct {
 	// VerificationRefresh is how long cached PBS group details may be
 	// reused while the group's count and last backup do not change.
 	VerificationRefresh time.Duration
-	// Enabled switches collector groups; a missing key means enabled.
+	// Enabled switches collector groups; a missing key means the group's
+	// default (CollectorGroups).
 	Enabled map[string]bool
 	// Now is the clock of the data (task windows, cache ages); time.Now
 	// when nil. Durations are always measured on the real clock.
 	Now func() time.Time
 	// TaskWindow is how far back vzdump tasks are read.
 	TaskWindow time.Duration
-	// Concurrency is the number of requests in flight per target.
-	Concurrency int
 	// MaxCachedGroups bounds the PBS group cache.
 	MaxCachedGroups int
 	// TaskLogCacheSize bounds the cache of parsed vzdump job logs.
@@ -94,9 +101,6 @@ func (o *Options) applyDefaults() {
 	}
 	if o.TaskWindow <= 0 {
 		o.TaskWindow = DefaultTaskWindow
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultTargetConcurrency
 	}
 }
 
@@ -173,13 +177,6 @@ func (c *Collector) ApplyConfig(cfg *config.Config) error {
 }
 
 func (c *Collector) install(set *targetSet) {
-	for _, t := range set.targets {
-		n := t.concurrency
-		if n <= 0 {
-			n = c.opts.Concurrency
-		}
-		t.lim = newLimiter(n)
-	}
 	c.setMu.Lock()
 	old := c.set
 	c.set = set
@@ -232,8 +229,15 @@ func (c *Collector) currentSet() *targetSet {
 }
 
 func (c *Collector) enabled(group string) bool {
-	on, ok := c.opts.Enabled[group]
-	return !ok || on
+	if on, ok := c.opts.Enabled[group]; ok {
+		return on
+	}
+	for _, g := range CollectorGroups {
+		if g.Name == group {
+			return g.Default
+		}
+	}
+	return true
 }
 
 // Describe implements prometheus.Collector.
@@ -339,11 +343,7 @@ func (c *Collector) account(res *scrapeResult) {
 			c.lastSuccess[runKey{r.name, r.kind}] = now
 		}
 	}
-	keys := make([]string, 0, len(current))
-	for k := range current {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(current))
 	for _, k := range keys {
 		f := current[k]
 		attrs := []any{"target", f.Target, "kind", f.Kind, "endpoint", f.Endpoint, "part", f.Part,

@@ -3,7 +3,7 @@ package collector
 import (
 	"time"
 
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/dedup"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
 // emitDatastores exports PBS datastore capacity, health and job state.
@@ -46,7 +46,7 @@ func emitDatastores(e *emitter, res *scrapeResult, now time.Time) {
 			if j.LastEnd > 0 {
 				e.values(descs.pbsJobLastRun, float64(j.LastEnd), l...)
 				if j.LastState != "" {
-					e.values(descs.pbsJobLastSuccess, boolFloat(dedup.TaskSucceeded(j.LastState)), l...)
+					e.values(descs.pbsJobLastSuccess, boolFloat(proxmox.TaskSucceeded(j.LastState)), l...)
 				}
 			}
 			if j.NextRun > 0 {

@@ -105,7 +105,8 @@ func newTestCollector(opts Options) *Collector {
 // TestEmitFamilies checks each metric family of a fixed result against its
 // expected exposition (METRICS.md names, labels and meanings).
 func TestEmitFamilies(t *testing.T) {
-	c := newTestCollector(Options{})
+	// Every group on, storages' off by default included.
+	c := newTestCollector(Options{Enabled: map[string]bool{CollectorStorages: true}})
 	rc := resultCollector{c: c, res: fixedResult()}
 	cases := []struct {
 		name string
@@ -260,6 +261,18 @@ func TestEmitCollectorGroups(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(rc, "proxmox_backup_guest_snapshots"); n != 2 {
 		t.Errorf("guest_snapshots: %d series, want 2", n)
+	}
+
+	// By default, only storages is off (its series serve neither the
+	// mixin nor a README question).
+	def := resultCollector{c: newTestCollector(Options{}), res: fixedResult()}
+	for name, want := range map[string]bool{
+		"proxmox_backup_guest_last_task_success": true, "proxmox_backup_datastore_up": true, "proxmox_backup_snapshots": true,
+		"proxmox_backup_storage_size_bytes": false, "proxmox_backup_job_enabled": false,
+	} {
+		if n := testutil.CollectAndCount(def, name); (n > 0) != want {
+			t.Errorf("%s: %d series by default, want them: %v", name, n, want)
+		}
 	}
 }
 

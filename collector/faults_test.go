@@ -3,6 +3,8 @@ package collector
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -415,7 +417,7 @@ func compareUnderFault(base, got exposition, faulted string) []string {
 		}
 	}
 	var bad []string
-	for _, k := range base.keys() {
+	for _, k := range slices.Sorted(maps.Keys(base)) {
 		name, _ := splitSeries(k)
 		if volatile[name] || name == "proxmox_backup_target_errors_total" || name == "proxmox_backup_duplicates_suppressed" {
 			continue
@@ -434,7 +436,7 @@ func compareUnderFault(base, got exposition, faulted string) []string {
 			}
 		}
 	}
-	for _, k := range got.keys() {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		name, l := splitSeries(k)
 		if _, ok := base[k]; ok || volatile[name] || name == "proxmox_backup_target_errors_total" || name == "proxmox_backup_duplicates_suppressed" {
 			continue

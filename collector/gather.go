@@ -1,61 +1,71 @@
 package collector
 
 import (
-	"fmt"
-	"sort"
+	"context"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// mergedGatherer serves the exporter's own metrics (base: process, Go and
-// build information) and a scrape's registry as one exposition.
-// prometheus.Gatherers would check every series of both for consistency a
-// second time, after the scrape's registry already did: 140,000 series and
-// a tenth of a large scrape's CPU for nothing, as the two never share a
-// metric name. Should they ever, their families are merged by
-// prometheus.Gatherers after all, from what was gathered (nothing is
-// collected twice).
-type mergedGatherer struct {
-	base, scrape prometheus.Gatherer
-}
-
-// Gather implements prometheus.Gatherer.
-func (m mergedGatherer) Gather() ([]*dto.MetricFamily, error) {
-	baseMFs, baseErr := m.base.Gather()
-	scrapeMFs, scrapeErr := m.scrape.Gather()
-	names := make(map[string]bool, len(baseMFs))
-	for _, mf := range baseMFs {
-		names[mf.GetName()] = true
-	}
-	for _, mf := range scrapeMFs {
-		if names[mf.GetName()] {
-			return prometheus.Gatherers{gathered{baseMFs, baseErr}, gathered{scrapeMFs, scrapeErr}}.Gather()
-		}
-	}
-	out := append(baseMFs[:len(baseMFs):len(baseMFs)], scrapeMFs...)
-	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
-	var errs prometheus.MultiError
-	for i, err := range []error{baseErr, scrapeErr} {
-		if err == nil {
-			continue
-		}
-		// As prometheus.Gatherers reports them.
-		if multi, ok := err.(prometheus.MultiError); ok {
-			for _, e := range multi {
-				errs = append(errs, fmt.Errorf("[from Gatherer #%d] %w", i+1, e))
-			}
-		} else {
-			errs = append(errs, fmt.Errorf("[from Gatherer #%d] %w", i+1, err))
-		}
-	}
-	return out, errs.MaybeUnwrap()
-}
-
-// gathered is a Gatherer of families already gathered.
+// gathered is the families of one /metrics answer: the exporter's own
+// metrics and one scrape's, checked by client_golang.
 type gathered struct {
 	mfs []*dto.MetricFamily
 	err error
 }
 
-func (g gathered) Gather() ([]*dto.MetricFamily, error) { return g.mfs, g.err }
+// scrapeGatherer gathers /metrics through client_golang: one registry
+// with the Collector bound to the request's deadline and base (the
+// exporter's process, Go and build info collectors). One registry, not a
+// registry beside another Gatherer: prometheus.Gatherers would check every
+// series a second time (a fifth of a warm scrape's gathering).
+//
+// Concurrent requests share one gathering, as they share one fetch
+// (coalesce.go): every gathering builds a metric object per series, so 20
+// scrapes arriving together would otherwise hold 20 copies of the same
+// families. promhttp's own HandlerOpts.CoalesceGather cannot serve here:
+// its Gather has no request, so the scrape could not get the request's
+// deadline.
+type scrapeGatherer struct {
+	base []prometheus.Collector
+	// bind gives the collector of one scrape within a deadline
+	// (Collector.Bind).
+	bind    func(context.Context) prometheus.Collector
+	flights coalescer[gathered]
+}
+
+func newScrapeGatherer(bind func(context.Context) prometheus.Collector, base ...prometheus.Collector) *scrapeGatherer {
+	g := &scrapeGatherer{bind: bind, base: base}
+	// The fetch keeps its margin for encoding; gathering is part of it.
+	g.flights.exact = true
+	return g
+}
+
+// gather runs one scrape within ctx and gathers it with base.
+func (g *scrapeGatherer) gather(ctx context.Context) gathered {
+	reg := prometheus.NewRegistry()
+	for _, c := range append(slices.Clip(g.base), g.bind(ctx)) {
+		if err := reg.Register(c); err != nil {
+			return gathered{err: err}
+		}
+	}
+	mfs, err := reg.Gather()
+	return gathered{mfs, err}
+}
+
+// forRequest returns the Gatherer of one request: the gathering in flight,
+// or a new one within ctx. Each caller gets its own slice (promhttp filters
+// it by name[]); the families are shared and only read.
+func (g *scrapeGatherer) forRequest(ctx context.Context) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		res, _, ok := g.flights.do(ctx, g.gather)
+		if !ok {
+			// Our deadline passed while another request's gathering was
+			// still running: answer with every target down (the fetch
+			// coalescer's timed-out result) rather than not at all.
+			res = g.gather(ctx)
+		}
+		return slices.Clone(res.mfs), res.err
+	})
+}

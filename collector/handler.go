@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 )
 
 // MaxScrapeTimeout caps the budget a scrape request can ask for. Anyone who
@@ -54,48 +53,35 @@ func WithTimeoutFromRequest(r *http.Request, offset, def time.Duration) (context
 
 // Handler serves /metrics: per request, a scrape within the request's
 // deadline, exported together with base (the exporter's own process, Go
-// and build info metrics). A scraper that accepts the text format (as
-// Prometheus does unless told to prefer protobuf) gets it written directly
-// (exposition.go); any other format goes through client_golang's registry
-// and promhttp, as node_exporter does. Both give the same exposition.
+// and build info collectors) through one client_golang registry and promhttp,
+// which negotiate the format (text, OpenMetrics, protobuf) and the
+// compression. Concurrent requests share one scrape and one gathering
+// (gather.go).
 //
-// The direct path honours opts.ErrorLog, DisableCompression and
-// AcceptedFormats; when opts asks for more of promhttp (a timeout, a limit
-// of requests in flight, a registry for its error counter, offered
-// compressions, OpenMetrics), every request goes through promhttp.
-func (c *Collector) Handler(base prometheus.Gatherer, opts promhttp.HandlerOpts) http.Handler {
+// The promhttp handler is built per request, as the request's deadline is
+// part of its Gatherer: opts.MaxRequestsInFlight therefore limits nothing,
+// and opts.CoalesceGather is done by the shared gathering instead.
+func (c *Collector) Handler(opts promhttp.HandlerOpts, base ...prometheus.Collector) http.Handler {
 	if opts.ErrorLog == nil {
 		opts.ErrorLog = slogErrorLog{c}
 	}
 	// One broken series must not cost every other one.
 	opts.ErrorHandling = promhttp.ContinueOnError
-	direct := opts.Timeout == 0 && opts.MaxRequestsInFlight == 0 && opts.Registry == nil &&
-		len(opts.OfferedCompressions) == 0 && !opts.EnableOpenMetrics && opts.ProcessStartTime.IsZero()
-	accepted := opts.AcceptedFormats
-	if len(accepted) == 0 {
-		accepted = expfmt.DefaultAcceptedFormats()
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := WithTimeoutFromRequest(r, c.opts.TimeoutOffset, c.opts.DefaultTimeout)
-		defer cancel()
-		if format := expfmt.NegotiateAccept(r.Header, accepted...); direct && format.FormatType() == expfmt.TypeTextPlain {
-			e := textEmitter()
-			c.emit(e, c.result(ctx))
-			if c.serveText(w, r, e.text, base, format, opts) {
-				return
-			}
-		}
-		reg := prometheus.NewRegistry()
-		if err := reg.Register(c.Bind(ctx)); err != nil {
-			http.Error(w, "cannot register collector: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		var g prometheus.Gatherer = reg
-		if base != nil {
-			g = mergedGatherer{base: base, scrape: reg}
-		}
-		promhttp.HandlerFor(g, opts).ServeHTTP(w, r)
-	})
+	opts.CoalesceGather = false
+	return &metricsHandler{c: c, g: newScrapeGatherer(c.Bind, base...), opts: opts}
+}
+
+// metricsHandler is the /metrics handler of a Collector.
+type metricsHandler struct {
+	c    *Collector
+	g    *scrapeGatherer
+	opts promhttp.HandlerOpts
+}
+
+func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := WithTimeoutFromRequest(r, h.c.opts.TimeoutOffset, h.c.opts.DefaultTimeout)
+	defer cancel()
+	promhttp.HandlerFor(h.g.forRequest(ctx), h.opts).ServeHTTP(w, r)
 }
 
 // slogErrorLog adapts promhttp's error log to slog.

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,9 @@ type env struct {
 	coll *Collector
 	logs *logBuffer
 	opts Options
+
+	handlerOnce sync.Once
+	handler     http.Handler
 
 	clockMu sync.Mutex
 	now     time.Time
@@ -213,7 +217,10 @@ type scrapeAnswer struct {
 // Prometheus' timeout header.
 func (e *env) scrape(timeout time.Duration) scrapeAnswer {
 	e.t.Helper()
-	h := e.coll.Handler(nil, promhttp.HandlerOpts{})
+	// One handler per env, as main has one: concurrent scrapes share its
+	// gathering.
+	e.handlerOnce.Do(func() { e.handler = e.coll.Handler(promhttp.HandlerOpts{}) })
+	h := e.handler
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
 	w := httptest.NewRecorder()
@@ -343,14 +350,6 @@ func splitSeries(key string) (string, map[string]string) {
 }
 
 // keys returns the sorted series keys.
-func (x exposition) keys() []string {
-	out := make([]string, 0, len(x))
-	for k := range x {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // get returns the value of a series built from name and label pairs.
 func (x exposition) get(name string, kv ...string) (string, bool) {
@@ -389,7 +388,7 @@ func diffExpositions(want, got exposition, skip ...string) []string {
 		ignore[s] = true
 	}
 	var out []string
-	for _, k := range want.keys() {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		name, _ := splitSeries(k)
 		if volatile[name] || ignore[name] {
 			continue
@@ -400,7 +399,7 @@ func diffExpositions(want, got exposition, skip ...string) []string {
 			out = append(out, "~ "+k+" "+want[k]+" -> "+v)
 		}
 	}
-	for _, k := range got.keys() {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		name, _ := splitSeries(k)
 		if volatile[name] || ignore[name] {
 			continue

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,11 +59,10 @@ type targetRun struct {
 	requestsBefore uint64
 	start          time.Time
 	tgt            *target
-	lim            *limiter
 	// lastEnd is when the target's last request ended (Unix nanoseconds).
 	lastEnd atomic.Int64
 	// slowest is the longest single request (nanoseconds, not counting
-	// the wait for a limiter slot): the floor of the scrape's duration,
+	// the wait for a request slot of the client): the floor of the scrape's duration,
 	// against which the benchmarks judge the parallel critical path.
 	slowest atomic.Int64
 
@@ -79,7 +77,7 @@ type targetRun struct {
 	requests uint64
 }
 
-// noteRequest records one request's duration.
+// noteRequest records one request's duration (proxmox.WithRequestTimer).
 func (t *targetRun) noteRequest(d time.Duration) {
 	for {
 		old := t.slowest.Load()
@@ -217,29 +215,4 @@ func hintFor(reason string, err error, fingerprint string) string {
 		return fmt.Sprintf("TLS verification failed; the server presented a certificate with SHA-256 fingerprint %s: pin it with tls.fingerprint if that is your server, or set tls.ca_file", fingerprint)
 	}
 	return proxmox.Hint(err)
-}
-
-// permissionHint is the hint of a listing that looks hidden by missing
-// privileges: every request succeeded, so there is no client error to ask.
-func permissionHint(kind, endpoint string) string {
-	if kind == "pbs" {
-		switch {
-		// /status/datastore-usage is filtered by Datastore.Audit; only the
-		// node's own calls need Sys.Audit (REFERENCE.md §1.4).
-		case strings.Contains(endpoint, "tasks"), strings.Contains(endpoint, "/nodes/"):
-			return "the PBS token lacks Sys.Audit: proxmox-backup-manager acl update / Audit --auth-id <token>"
-		default:
-			return "the PBS token lacks Datastore.Audit: proxmox-backup-manager acl update /datastore DatastoreAudit --auth-id <token> (without it a token sees only the groups it owns)"
-		}
-	}
-	switch {
-	case strings.Contains(endpoint, "content"):
-		return "the PVE token may not list backup volumes: it needs Datastore.Allocate on the storage, or Datastore.AllocateSpace plus VM.Backup on the guests (PVEAuditor alone gets an empty list)"
-	case strings.Contains(endpoint, "backup"), strings.Contains(endpoint, "cluster/status"):
-		return "the PVE token lacks Sys.Audit on /: pveum acl modify / --tokens <token> --roles PVEAuditor"
-	case strings.Contains(endpoint, "tasks"):
-		return "the PVE token lacks Sys.Audit on the node: without it only the token's own tasks are listed"
-	default:
-		return "the PVE token lacks a privilege for this call: grant PVEAuditor on / to the token (pveum acl modify / --tokens <token> --roles PVEAuditor)"
-	}
 }

@@ -2,7 +2,8 @@ package collector
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func (s *scrape) markHiddenBackups(res *scrapeResult, listings dedup.Listings, s
 		}
 		inventory := map[string]proxmox.ClusterResource{}
 		for _, g := range cd.guests {
-			inventory[dedup.BackupTypeOfGuest(g.Type)+"/"+strconv.FormatInt(int64(g.VMID), 10)] = g
+			inventory[proxmox.BackupTypeOfGuest(g.Type)+"/"+strconv.FormatInt(int64(g.VMID), 10)] = g
 		}
 		for _, g := range res.merged.Guests {
 			if g.Cluster != cd.name || !g.Known {
@@ -89,32 +90,28 @@ func (s *scrape) markHiddenBackups(res *scrapeResult, listings dedup.Listings, s
 	if len(suspects) == 0 {
 		return false
 	}
-	names := make([]string, 0, len(suspects))
-	for n := range suspects {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(suspects))
 	for _, name := range names {
 		sp, r := suspects[name], repos[name]
-		var endpoint string
+		var path string
 		if r.Kind == dedup.KindPBS {
 			listings.PBS[name] = dedup.PBSResult{Err: errHidden}
-			endpoint = "GET /admin/datastore/" + r.Datastore + "/groups"
+			path = "/admin/datastore/" + r.Datastore + "/groups"
 		} else {
 			node := listings.PVE[name].Node
 			if node == "" {
 				node = r.Node
 			}
 			listings.PVE[name] = dedup.PVEResult{Err: errHidden, Node: node}
-			endpoint = "GET /nodes/" + node + "/storage/" + r.Storage + "/content"
+			path = "/nodes/" + node + "/storage/" + r.Storage + "/content"
 		}
 		for _, run := range res.runs {
 			if run.name == r.Target && run.kind == r.Kind {
 				run.warn(Failure{
-					Endpoint: endpoint, Part: "repository " + name, Reason: "permission",
+					Endpoint: "GET " + path, Part: "repository " + name, Reason: "permission",
 					Message: fmt.Sprintf("%s lists no backup of %s newer than its last successful backup task (started %s): the listing looks filtered by missing privileges; the guests' counts are left out",
 						name, listGuests(sp.guests), time.Unix(sp.newest, 0).UTC().Format(time.RFC3339)),
-					Hint: permissionHint(r.Kind, endpoint),
+					Hint: proxmox.PrivilegeHint(r.Kind, path),
 				})
 			}
 		}
@@ -145,11 +142,7 @@ func storageRepositories(p dedup.Plan, repos map[string]dedup.Repository, cluste
 
 // listGuests names a few guests, so a log line stays short for any estate.
 func listGuests(set map[string]bool) string {
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(set))
 	const show = 5
 	if len(keys) <= show {
 		return strings.Join(keys, ", ")

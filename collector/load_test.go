@@ -2,9 +2,14 @@ package collector
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
@@ -31,7 +36,12 @@ func TestTwentyConcurrentScrapes(t *testing.T) {
 	// machine: the scrapes start together, within milliseconds).
 	e.srv.ResetRequests()
 	e.srv.SetFault(emulator.Fault{Target: pveTarget, PathPrefix: "/cluster/resources", Kind: emulator.Slow, Delay: 2 * time.Second})
-	joinedBefore := e.coll.flights.joined.Load()
+	// A scrape joins the gathering in flight (gather.go) or, failing
+	// that, the fetch in flight.
+	joins := func() int64 {
+		return e.coll.flights.joined.Load() + e.handler.(*metricsHandler).g.flights.joined.Load()
+	}
+	joinedBefore := joins()
 	const n = 20
 	answers := make([]scrapeAnswer, n)
 	var wg sync.WaitGroup
@@ -45,8 +55,8 @@ func TestTwentyConcurrentScrapes(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	if joined := e.coll.flights.joined.Load() - joinedBefore; joined != n-1 {
-		t.Errorf("%d of %d scrapes joined the fetch in flight, want %d", joined, n, n-1)
+	if joined := joins() - joinedBefore; joined != n-1 {
+		t.Errorf("%d of %d scrapes joined the gathering or fetch in flight, want %d", joined, n, n-1)
 	}
 	if got := e.srv.RequestCounts(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%d concurrent scrapes made these requests:\n%v\nwant those of one scrape:\n%v", n, got, want)
@@ -105,5 +115,53 @@ func TestRequestsPerTargetBounded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcurrentScrapesMemory: 20 scrapes arriving together share one
+// gathering as they share one fetch, so they peak at no more than twice
+// the heap of one scrape. Each would otherwise build every series' metric
+// objects of its own. The heap is sampled (runtime/metrics, as
+// BenchmarkScrape does); bodies are counted and dropped, as a network
+// connection does.
+func TestConcurrentScrapesMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 1,000-guest estate")
+	}
+	m := emulator.Generate(emulator.GenOptions{NodesPerCluster: 2, Guests: 1000, FilesPerGuest: 2, SnapshotsPerGuest: 5})
+	l := startLab(t, m, Options{Logger: quietLogger()})
+	h := l.coll.Handler(promhttp.HandlerOpts{})
+	scrape := func() {
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
+		w := &discardWriter{header: http.Header{}}
+		h.ServeHTTP(w, r)
+		if (w.status != 0 && w.status != http.StatusOK) || w.n < 1<<20 {
+			t.Errorf("scrape: HTTP %d, %d bytes", w.status, w.n)
+		}
+	}
+	heap := startHeapSampler()
+	defer heap.stop()
+	measure := func(n int) uint64 {
+		runtime.GC()
+		heap.reset()
+		base := heap.peak()
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(scrape)
+		}
+		wg.Wait()
+		return heap.peak() - base
+	}
+	scrape() // cold: fills the caches
+	one := measure(1)
+	// Hold the fetch, so that every scrape arrives while it is in flight.
+	l.srv.SetFault(emulator.Fault{Target: m.Clusters[0].Name, PathPrefix: "/cluster/resources", Kind: emulator.Slow, Delay: time.Second})
+	twenty := measure(20)
+	t.Logf("peak heap above the idle heap: one scrape %.1f MiB, 20 concurrent scrapes %.1f MiB",
+		float64(one)/(1<<20), float64(twenty)/(1<<20))
+	if twenty > 2*one {
+		t.Errorf("20 concurrent scrapes peaked at %.1f MiB, more than twice one scrape's %.1f MiB",
+			float64(twenty)/(1<<20), float64(one)/(1<<20))
 	}
 }

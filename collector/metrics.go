@@ -23,28 +23,29 @@ var (
 )
 
 // family is one metric family of the collector: its client_golang
-// descriptor, for Describe and Collect, and what the direct text exposition
-// (exposition.go) needs to write it without client_golang.
+// descriptor, for Describe and Collect, and what the emitter needs to build
+// its series' label pairs once for every family sharing them (series.go).
 type family struct {
 	desc      *prometheus.Desc
 	name      string
-	help      string
 	valueType prometheus.ValueType
 	// labels are the variable label names in the order values are given.
 	labels []string
-	// sorted are the label names sorted, the order client_golang writes
-	// them in, and order[i] is the index in labels of sorted[i].
+	// sorted are the label names sorted, the order client_golang keeps
+	// label pairs in, and order[i] is the index in labels of sorted[i].
 	sorted []string
 	order  []int
-	// index is the family's position in allFamilies.
-	index int
 }
+
+// allFamilies lists every family, in the order they are declared, for
+// Describe. newFamily adds to it, so a family cannot be left out.
+var allFamilies []*family
 
 func newFamily(valueType prometheus.ValueType, name, help string, labels ...string) *family {
 	fq := prometheus.BuildFQName(namespace, "", name)
 	f := &family{
 		desc: prometheus.NewDesc(fq, help, labels, nil),
-		name: fq, help: help, valueType: valueType, labels: labels,
+		name: fq, valueType: valueType, labels: labels,
 		order: make([]int, len(labels)),
 	}
 	for i := range f.order {
@@ -54,6 +55,7 @@ func newFamily(valueType prometheus.ValueType, name, help string, labels ...stri
 	for _, i := range f.order {
 		f.sorted = append(f.sorted, labels[i])
 	}
+	allFamilies = append(allFamilies, f)
 	return f
 }
 
@@ -229,26 +231,3 @@ var descs = struct {
 	scrapeDuration: newDesc("scrape_duration_seconds",
 		"Wall time of the whole collection."),
 }
-
-// allFamilies lists every family, sorted by name (the order of the
-// exposition); family.index is the position here.
-var allFamilies = func() []*family {
-	d := descs
-	fs := []*family{
-		d.guestInfo, d.guestSnapshots, d.guestLastCopies, d.guestLastTimestamp, d.guestInJob,
-		d.guestExpectedInterval, d.guestLastTaskTime, d.guestLastTaskSuccess,
-		d.groupSnapshots, d.groupLastTimestamp, d.groupFirstTimestamp, d.groupLastSize,
-		d.groupLastVerify, d.groupVerifyFailed, d.groupProtected, d.groupInProgress, d.groupOrphaned,
-		d.repositoryInfo, d.repositoryUp, d.storageRoute, d.duplicates,
-		d.datastoreSize, d.datastoreUsed, d.datastoreAvailable, d.datastoreFull, d.datastoreUp,
-		d.pbsJobLastRun, d.pbsJobLastSuccess, d.pbsJobNextRun,
-		d.storageSize, d.storageUsed, d.storageAvailable, d.jobEnabled,
-		d.targetUp, d.targetDuration, d.targetRequests, d.targetErrors, d.targetInfo,
-		d.targetLastSuccess, d.scrapeDuration,
-	}
-	slices.SortFunc(fs, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	for i, f := range fs {
-		f.index = i
-	}
-	return fs
-}()

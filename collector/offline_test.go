@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,12 +59,12 @@ func TestOfflinePBSDefaultIsUnknown(t *testing.T) {
 		t.Errorf("last success = %q, want the last good scrape %d", v, lastGood.Unix())
 	}
 	if g := pbsGroupSeries(x); len(g) != 0 {
-		t.Errorf("the PBS's groups are still exported by default: %v", g.keys())
+		t.Errorf("the PBS's groups are still exported by default: %v", slices.Sorted(maps.Keys(g)))
 	}
 	// Unknown, never zero: no guest of the cluster has a count, so "no
 	// backup" cannot fire; the inventory is still there.
 	if c := guestCounts(x); len(c) != 0 {
-		t.Errorf("guest counts exported while a repository they depend on is unknown: %v", c.keys())
+		t.Errorf("guest counts exported while a repository they depend on is unknown: %v", slices.Sorted(maps.Keys(c)))
 	}
 	if n := countSeries(x, "proxmox_backup_guest_info"); n != 11 {
 		t.Errorf("%d guest_info series, want 11", n)
@@ -117,7 +119,7 @@ func TestOfflinePBSKeepLastKnown(t *testing.T) {
 		t.Errorf("last known groups exported past keep_last_known: %d series", len(g))
 	}
 	if c := guestCounts(x); len(c) != 0 {
-		t.Errorf("guest counts exported from expired data: %v", c.keys())
+		t.Errorf("guest counts exported from expired data: %v", slices.Sorted(maps.Keys(c)))
 	}
 
 	// Back on: live data, up again, and last success moves.

@@ -75,17 +75,17 @@ type cacheStats struct {
 }
 
 // snapshotWorkers bounds the goroutines reading one namespace's groups;
-// the target's limiter bounds the requests in flight. Every snapshot
+// the target's client bounds the requests in flight. Every snapshot
 // listing is filtered to one group, on a cold start as later: one request
-// per group keeps each answer small, runs in parallel within the limiter,
+// per group keeps each answer small, runs in parallel within that bound,
 // and no listing of a whole namespace ever happens (issue 5; measured for
 // a 6,000-snapshot namespace, one unfiltered listing saved 199 of 200
 // requests but was not faster: 299 ms against 215 ms without latency,
 // 484 ms against 537 ms with 5 ms + 50 µs per row).
 const snapshotWorkers = 16
 
-// read returns the summaries of every group of one namespace. run bounds
-// the requests (the target's limiter); endpoint failures are returned with
+// read returns the summaries of every group of one namespace. run makes
+// each request (noting when the target was last busy); endpoint failures are returned with
 // the endpoint that failed.
 func (c *pbsCache) read(ctx context.Context, api pbsGroupAPI, run func(func() error) error,
 	target, datastore, namespace string, now time.Time) ([]dedup.GroupSummary, cacheStats, string, error) {
@@ -129,7 +129,7 @@ func (c *pbsCache) read(ctx context.Context, api pbsGroupAPI, run func(func() er
 		failedAt string
 	)
 
-	// Fetch changed groups concurrently: the limiter bounds the requests,
+	// Fetch changed groups concurrently: the client bounds the requests,
 	// a few workers bound the goroutines (a cold start of a large
 	// namespace has thousands of groups to read).
 	one := func(j job) {

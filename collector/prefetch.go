@@ -94,7 +94,7 @@ func (ls *listingSet) startPBS(s *scrape, pd *pbsData, datastore, namespace stri
 		defer close(f.done)
 		var r pbsRead
 		r.groups, r.stats, r.endpoint, r.err = s.c.pbsCache.read(ctx, pd.t.pbs,
-			func(fn func() error) error { return pd.run.call(ctx, fn) }, pd.t.name, datastore, namespace, s.now)
+			func(fn func() error) error { return pd.run.call(fn) }, pd.t.name, datastore, namespace, s.now)
 		f.val = r
 	})
 	return f

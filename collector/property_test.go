@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -597,11 +598,7 @@ func TestPropertyEndToEnd(t *testing.T) {
 				}
 				exposed[repo][l["backup_type"]+"/"+l["backup_id"]] = g
 			}
-			placeKeys := make([]string, 0, len(places))
-			for k := range places {
-				placeKeys = append(placeKeys, k)
-			}
-			sort.Strings(placeKeys)
+			placeKeys := slices.Sorted(maps.Keys(places))
 			for _, pk := range placeKeys {
 				p := places[pk]
 				var repos []string

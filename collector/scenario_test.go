@@ -156,7 +156,7 @@ func startLab(t testing.TB, m *emulator.Model, opts Options) *lab {
 // timeout header when timeout > 0.
 func (l *lab) scrape(t testing.TB, timeout time.Duration) string {
 	t.Helper()
-	h := l.coll.Handler(nil, promhttp.HandlerOpts{})
+	h := l.coll.Handler(promhttp.HandlerOpts{})
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	if timeout > 0 {
 		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strings.TrimSuffix(timeout.String(), "s"))
@@ -192,7 +192,7 @@ func expectLines(t *testing.T, body, name string, want ...string) {
 // TestLabScrape checks the deduplicated guest view, the per-repository
 // detail, tasks, jobs and source health against the lab estate.
 func TestLabScrape(t *testing.T) {
-	l := startLab(t, labModel(), Options{})
+	l := startLab(t, labModel(), Options{Enabled: map[string]bool{CollectorStorages: true}})
 	body := l.scrape(t, 10*time.Second)
 
 	// vm/100: local (t1), nfs (t1+1h), PBS t1 and the job's snapshot,

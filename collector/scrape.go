@@ -51,7 +51,8 @@ type pbsAPI interface {
 	pbsGroupAPI
 }
 
-// target is one configured source with its client and request limiter.
+// target is one configured source with its client, which also bounds the
+// requests in flight to it.
 type target struct {
 	name string
 	kind string // dedup.KindPVE or dedup.KindPBS
@@ -64,13 +65,10 @@ type target struct {
 	endpoints []string
 	// namespaces is a PBS target's allow-list.
 	namespaces []string
-	lim        *limiter
 	// insecure is shown on /status: TLS verification is off.
 	insecure bool
 	// sig identifies where the target points (see signatureOf).
 	sig string
-	// concurrency bounds the requests in flight (0 = the collector's).
-	concurrency int
 	// timeout, when set, caps one scrape's time on this target.
 	timeout time.Duration
 	// configured is the name given in the config ("" for a PVE target
@@ -111,15 +109,12 @@ func (t *target) requests() uint64 {
 	return 0
 }
 
-// call runs one request to the target within its limiter and notes when
-// the target was last busy, for target_scrape_duration_seconds.
-func (r *targetRun) call(ctx context.Context, fn func() error) error {
-	err := r.lim.do(ctx, func() error {
-		t := time.Now()
-		err := fn()
-		r.noteRequest(time.Since(t))
-		return err
-	})
+// call runs one request to the target and notes when the target was last
+// busy, for target_scrape_duration_seconds. The target's client bounds the
+// requests in flight (proxmox.Target.MaxConcurrency) and times each one
+// (see fetch).
+func (r *targetRun) call(fn func() error) error {
+	err := fn()
 	now := time.Now().UnixNano()
 	for {
 		last := r.lastEnd.Load()
@@ -237,9 +232,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}}
 
 	for _, t := range set.targets {
-		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, lim: t.lim, start: start, requestsBefore: t.requests()}
+		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, start: start, requestsBefore: t.requests()}
 		res.runs = append(res.runs, run)
-		tctx := ctx
+		tctx := proxmox.WithRequestTimer(ctx, run.noteRequest)
 		if t.timeout > 0 {
 			var cancel context.CancelFunc
 			tctx, cancel = context.WithTimeout(ctx, t.timeout)
@@ -465,21 +460,21 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	}()
 	wg.Go(func() {
 		var v proxmox.PVEVersion
-		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
 			run.fail("GET /version", "target", err, "")
 			return
 		}
 		cd.version = v.Version
 	})
 	planWG.Go(func() {
-		if err := run.call(ctx, func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { status, err = api.ClusterStatus(ctx); return err }); err != nil {
 			run.fail("GET /cluster/status", "target", err, "")
 		}
 	})
 	cd.nodeStorages = map[string][]proxmox.NodeStorage{}
 	var nsMu sync.Mutex
 	planWG.Go(func() {
-		nodesErr = run.call(ctx, func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
+		nodesErr = run.call(func() (err error) { cd.nodes, err = api.Nodes(ctx); return err })
 		if nodesErr != nil {
 			run.fail("GET /nodes", "target", nodesErr, "")
 			return
@@ -493,7 +488,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			}
 			planWG.Go(func() {
 				var rows []proxmox.NodeStorage
-				if err := run.call(ctx, func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
+				if err := run.call(func() (err error) { rows, err = api.NodeStorage(ctx, n.Node, "backup"); return err }); err != nil {
 					run.fail("GET /nodes/"+n.Node+"/storage", "node "+n.Node, err, "")
 					return
 				}
@@ -504,7 +499,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		}
 	})
 	wg.Go(func() {
-		guestsErr = run.call(ctx, func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
+		guestsErr = run.call(func() (err error) { cd.guests, err = api.ClusterResources(ctx, "vm"); return err })
 		if guestsErr != nil {
 			run.fail("GET /cluster/resources?type=vm", "target", guestsErr, "")
 			return
@@ -512,7 +507,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		guestsOK = true
 	})
 	planWG.Go(func() {
-		storesErr = run.call(ctx, func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
+		storesErr = run.call(func() (err error) { cd.storages, err = api.StorageConfig(ctx); return err })
 		if storesErr != nil {
 			run.fail("GET /storage", "target", storesErr, "")
 			return
@@ -520,7 +515,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		storagesOK = true
 	})
 	wg.Go(func() {
-		if err := run.call(ctx, func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { cd.jobs, err = api.BackupJobs(ctx); return err }); err != nil {
 			run.fail("GET /cluster/backup", "jobs", err, "")
 			return
 		}
@@ -531,7 +526,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 		// PVE hides the pools the token lacks Pool.Audit on, also from the
 		// guest rows: dedup needs to know which ones it sees.
 		var pools []proxmox.Pool
-		if err := run.call(ctx, func() (err error) { pools, err = api.Pools(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { pools, err = api.Pools(ctx); return err }); err != nil {
 			run.fail("GET /pools", "jobs", err, "")
 			return
 		}
@@ -621,7 +616,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	)
 	wg.Go(func() {
 		var v proxmox.PBSVersion
-		if err := run.call(ctx, func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { v, err = api.Version(ctx); return err }); err != nil {
 			run.fail("GET /version", "target", err, fp())
 			return
 		}
@@ -631,7 +626,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 	})
 	wg.Go(func() {
-		if err := run.call(ctx, func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
+		if err := run.call(func() (err error) { pd.datastores, err = api.Datastores(ctx); return err }); err != nil {
 			run.fail("GET /admin/datastore", "target", err, fp())
 			return
 		}
@@ -639,7 +634,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 	})
 	if s.c.enabled(CollectorDatastores) {
 		wg.Go(func() {
-			if err := run.call(ctx, func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
+			if err := run.call(func() (err error) { usage, err = api.DatastoreUsage(ctx); return err }); err != nil {
 				run.fail("GET /status/datastore-usage", "datastores", err, fp())
 				return
 			}
@@ -656,7 +651,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		for _, jc := range jobCalls {
 			wg.Go(func() {
 				var rows []proxmox.JobStatus
-				if err := run.call(ctx, func() (err error) { rows, err = jc.fn(ctx); return err }); err != nil {
+				if err := run.call(func() (err error) { rows, err = jc.fn(ctx); return err }); err != nil {
 					run.fail(jc.endpoint, "jobs", err, fp())
 					return
 				}
@@ -672,7 +667,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 		wg.Go(func() {
 			var rows []proxmox.GCJobStatus
-			if err := run.call(ctx, func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
+			if err := run.call(func() (err error) { rows, err = api.GCStatus(ctx); return err }); err != nil {
 				run.fail("GET /admin/gc", "jobs", err, fp())
 				return
 			}
@@ -727,7 +722,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}
 		wg.Go(func() {
 			var rows []proxmox.Namespace
-			err := run.call(ctx, func() (err error) { rows, err = api.Namespaces(ctx, ds.Store); return err })
+			err := run.call(func() (err error) { rows, err = api.Namespaces(ctx, ds.Store); return err })
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -750,7 +745,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 func datastoreDownReason(ds proxmox.Datastore, usage map[string]proxmox.DatastoreUsage) string {
 	// Read-only maintenance still serves reads (PBS blocks only writes);
 	// an unparsable mode is taken as blocking.
-	if m, err := dedup.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
+	if m, err := proxmox.ParseMaintenance(ds.Maintenance); ds.Maintenance != "" && (err != nil || m.BlocksReads()) {
 		return "maintenance (" + ds.Maintenance + ")"
 	}
 	if ds.MountStatus == "notmounted" {
@@ -830,7 +825,7 @@ func (s *scrape) listPVE(ctx context.Context, cd *clusterData, l dedup.PVEListin
 	}
 	for _, node := range l.Nodes {
 		var vols []proxmox.BackupVolume
-		err := cd.run.call(ctx, func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
+		err := cd.run.call(func() (err error) { vols, err = cd.t.pve.StorageContent(ctx, node, l.Storage); return err })
 		if err == nil {
 			return dedup.PVEResult{Volumes: vols, Node: node}, record
 		}
@@ -913,20 +908,20 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) {
 	cd.tasksRead = true
 }
 
-// noteWarnings records dedup's permission warnings on their targets: an
-// empty listing where PVE reports data is a missing privilege, counted in
-// target_errors_total{reason="permission"}.
+// noteWarnings records dedup's permission warnings on their targets,
+// counted in target_errors_total{reason="permission"}: an empty listing
+// where PVE reports data, and a job's pool the token may not see.
 func (s *scrape) noteWarnings(res *scrapeResult) {
 	for _, w := range res.merged.Warnings {
 		var f Failure
 		switch w.Kind {
 		case dedup.WarnPermissionSuspected:
 			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage,
-				Hint: permissionHint(dedup.KindPVE, "content")}
+				Hint: proxmox.PrivilegeHint(dedup.KindPVE, "/nodes/{node}/storage/"+w.Storage+"/content")}
 		case dedup.WarnPoolHidden:
 			// GET /pools answered; the pool was simply not in it.
 			f = Failure{Endpoint: "GET /pools", Part: "job " + w.Job,
-				Hint: "grant " + proxmox.PoolAuditPrivilege(w.Pool) + " to the token (pveum acl modify /pool/" + w.Pool + " --tokens <token> --roles PVEAuditor; PVEAuditor on / with propagation covers every pool)"}
+				Hint: proxmox.PrivilegeHint(dedup.KindPVE, "/pools/"+w.Pool)}
 		default:
 			continue
 		}

@@ -9,36 +9,28 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// The per-guest and per-group families are nearly all of a scrape's series
-// (140,000 for 5,000 guests with a PBS and an NFS storage). Every series is
-// emitted once, by one piece of code, into an emitter with one of two ends:
-//
-//   - collecting (Collect, and /metrics when the scraper asks for another
-//     format than text): fresh const metrics for client_golang. A labelSet
-//     gives its label pairs once to every family sharing it (a group's ten
-//     series share one slice of four pairs), and metrics and pairs are
-//     allocated in blocks.
-//   - text (exposition.go): /metrics in the text format, written without
-//     client_golang's registry and encoder, which spend most of a large
-//     scrape's CPU checking and re-encoding series built correct by
-//     construction. A labelSet is rendered once for every family sharing
-//     it. The output is byte for byte what promhttp writes (tested).
+// The per-guest and per-group families are nearly all of a scrape's series.
+// Every series is emitted once, by one piece of code, as a const metric on
+// the Collector's channel; client_golang's registry checks, sorts and
+// encodes them (handler.go). What is cheap to share is shared: a labelSet
+// gives its label pairs once to every family with the same label names (a
+// group's series share one slice of four pairs), and metrics and pairs are
+// allocated in blocks rather than one by one.
 
 // labelSet is the label values of one series, in a family's label order.
 // Families with the same label names share it; it must not be modified once
 // built.
 type labelSet struct {
 	values []string
-	// The collecting end's pairs, and where the text end rendered
-	// `{name="value",...}` (length 0: not yet), for the label names of
-	// owner.
+	// owner is the family pairs were built for; families with the same
+	// label names reuse them.
 	owner *family
 	pairs []*dto.LabelPair
-	text  textRef
 }
 
 // constMetric is one const gauge or counter whose label pairs may be
-// shared.
+// shared. It is what prometheus.MustNewConstMetric makes, without copying
+// the pairs for every family of a label set.
 type constMetric struct {
 	desc   *prometheus.Desc
 	labels []*dto.LabelPair
@@ -64,11 +56,10 @@ func (m *constMetric) Write(out *dto.Metric) error {
 
 const emitBlock = 4096
 
-// emitter receives the series of one scrape (see above). It is not safe for
-// concurrent use; each emission has its own.
+// emitter sends the series of one scrape to a Collect channel. It is not
+// safe for concurrent use; each emission has its own.
 type emitter struct {
-	ch   chan<- prometheus.Metric // collecting end
-	text *textExposition          // text end
+	ch chan<- prometheus.Metric
 
 	sets    []labelSet
 	vals    []string
@@ -78,16 +69,6 @@ type emitter struct {
 }
 
 func collectingEmitter(ch chan<- prometheus.Metric) *emitter { return &emitter{ch: ch} }
-
-func textEmitter() *emitter { return &emitter{text: newTextExposition()} }
-
-// reserve says n series of each of fams follow, so the text end sizes its
-// families once.
-func (e *emitter) reserve(n int, fams ...*family) {
-	if e.text != nil {
-		e.text.reserve(n, fams...)
-	}
-}
 
 // set returns a labelSet of the values, given in the order of the label
 // names of the families it is used with. Values that are not valid UTF-8
@@ -118,11 +99,7 @@ func (e *emitter) gauge(f *family, v float64, ls *labelSet) {
 	}
 	if ls.owner != f && (ls.owner == nil || !slices.Equal(ls.owner.labels, f.labels)) {
 		// First use, or used with other label names: (re)build.
-		ls.owner, ls.pairs, ls.text = f, nil, textRef{}
-	}
-	if e.text != nil {
-		e.text.add(f, v, ls)
-		return
+		ls.owner, ls.pairs = f, nil
 	}
 	if ls.pairs == nil && len(f.labels) > 0 {
 		ls.pairs = e.labelPairs(f, ls)

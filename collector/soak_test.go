@@ -2,9 +2,11 @@ package collector
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -406,7 +408,7 @@ func (w *soakWorld) verify(x exposition) []string {
 			bad = append(bad, fmt.Sprintf("%s = %s, want %s", k, got, v))
 		}
 	}
-	for _, k := range x.keys() {
+	for _, k := range slices.Sorted(maps.Keys(x)) {
 		name, l := splitSeries(k)
 		if !tr.families[name] {
 			continue

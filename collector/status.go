@@ -3,8 +3,10 @@ package collector
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +33,9 @@ type Status struct {
 	// GuestsNotWatched the templates and excluded guests.
 	GuestList        []GuestRow `json:"guest_list,omitempty"`
 	GuestsNotWatched []GuestRow `json:"guests_not_watched,omitempty"`
+	// Unplanned names the PVE targets whose storages could not be read:
+	// their part of the routing plan is unknown, not empty.
+	Unplanned []string `json:"unplanned,omitempty"`
 }
 
 // TargetStatus is the health of one source in the last scrape.
@@ -115,6 +120,9 @@ func (c *Collector) status(res *scrapeResult) Status {
 	fingerprintOf := map[string]string{}
 	insecure := map[string]bool{}
 	for _, cd := range res.clusters {
+		if !cd.planUp {
+			st.Unplanned = append(st.Unplanned, cd.run.name)
+		}
 		clusterOf[cd.run.name], versionOf["pve/"+cd.run.name], insecure["pve/"+cd.run.name] = cd.name, cd.version, cd.t.insecure
 	}
 	for _, pd := range res.pbs {
@@ -217,13 +225,15 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"keys":    func(m map[string]int) []string { return sortedKeys(m) },
-	"why":     func(r string) string { return duplicateWhy[r] },
-	"orNone":  func(s string) string { return map[bool]string{true: "—", false: s}[s == ""] },
-	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"ptrTime": func(t *time.Time) string { return map[bool]string{true: "never", false: ""}[t == nil] + fmtPtr(t) },
-	"upClass": func(up bool) string { return map[bool]string{true: "up", false: "down"}[up] },
-	"upText":  func(up bool) string { return map[bool]string{true: "up", false: "DOWN"}[up] },
+	"keys":      func(m map[string]int) []string { return sortedKeys(m) },
+	"grouped":   groupFailures,
+	"unplanned": unplannedText,
+	"why":       func(r string) string { return duplicateWhy[r] },
+	"orNone":    func(s string) string { return map[bool]string{true: "—", false: s}[s == ""] },
+	"rfc3339":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ptrTime":   func(t *time.Time) string { return map[bool]string{true: "never", false: ""}[t == nil] + fmtPtr(t) },
+	"upClass":   func(up bool) string { return map[bool]string{true: "up", false: "down"}[up] },
+	"upText":    func(up bool) string { return map[bool]string{true: "up", false: "DOWN"}[up] },
 }).Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Proxmox Backup Exporter status</title>
 <style>
@@ -242,14 +252,15 @@ small{color:#666}
 <table><tr><th>target</th><th>kind</th><th>state</th><th>cluster</th><th>version</th><th>requests</th><th>seconds</th><th>last success</th><th>notes</th></tr>
 {{range .Targets}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td class="{{upClass .Up}}">{{upText .Up}}</td><td>{{orNone .Cluster}}</td><td>{{orNone .Version}}</td><td>{{.Requests}}</td><td>{{printf "%.3f" .DurationSeconds}}</td><td>{{ptrTime .LastSuccess}}</td>
 <td>{{if .InsecureTLS}}<b>TLS verification is OFF (insecure_skip_verify)</b><br>{{end}}{{if .Fingerprint}}<small>certificate fingerprint {{.Fingerprint}}</small><br>{{end}}
-{{range .Failures}}<div class="down">{{.Part}}: {{.Endpoint}}: {{.Reason}}</div><div>{{.Message}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}
-{{range .Warnings}}<div>warning {{.Part}}: {{.Reason}}: {{.Message}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}</td></tr>
+{{range grouped .Failures}}<div class="down">{{.Parts}}: {{.Where}}</div><div>{{.Cause}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}
+{{range grouped .Warnings}}<div>warning {{.Parts}}: {{.Where}}: {{.Cause}}</div><div><small>hint: {{.Hint}}</small></div>{{end}}</td></tr>
 {{end}}</table>
 
 <h2>Routing plan</h2>
 <table><tr><th>cluster</th><th>storage</th><th>type</th><th>route</th><th>repository</th><th>matched by / reason</th></tr>
 {{range .Storages}}<tr><td>{{.Cluster}}</td><td>{{.Storage}}</td><td>{{.StorageType}}</td><td>{{.Route}}</td><td>{{range $i, $r := .Repositories}}{{if $i}}, {{end}}{{$r}}{{else}}{{orNone .Repository}}{{end}}</td><td>{{.MatchedBy}}{{if and .MatchedBy .Reason}}; {{end}}{{.Reason}}</td></tr>
-{{else}}<tr><td colspan="6">no PVE storage with backup content</td></tr>{{end}}</table>
+{{else}}{{if not .Unplanned}}<tr><td colspan="6">no PVE storage with backup content</td></tr>{{end}}{{end}}
+{{range .Unplanned}}<tr><td colspan="6" class="down">{{unplanned .}}</td></tr>{{end}}</table>
 
 <h2>Repositories</h2>
 <table><tr><th>repository</th><th>kind</th><th>target</th><th>cluster</th><th>state</th><th>groups</th><th>recovery points</th></tr>
@@ -273,4 +284,72 @@ func fmtPtr(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// failureGroup is the failures of one target that share one cause and one
+// hint: an unreachable PVE fails every request the same way, and the
+// reader needs that said once, not once per endpoint. /status?format=json
+// keeps every failure.
+type failureGroup struct {
+	Target, Kind, Reason string
+	// Cause is the error without the target and endpoint the client put
+	// in front of it ("unreachable: dial tcp …: connection refused").
+	Cause     string
+	Hint      string
+	Endpoints []string
+	parts     []string
+}
+
+// Where is the endpoint, or how many endpoints failed that way.
+func (g failureGroup) Where() string {
+	if len(g.Endpoints) == 1 {
+		return g.Endpoints[0]
+	}
+	return fmt.Sprintf("%d endpoints", len(g.Endpoints))
+}
+
+// Parts are what the failures take down ("target, jobs").
+func (g failureGroup) Parts() string { return strings.Join(g.parts, ", ") }
+
+// groupFailures collapses failures with the same target, cause and hint,
+// in the order of their first occurrence.
+func groupFailures(fs []Failure) []failureGroup {
+	var groups []failureGroup
+	index := map[[5]string]int{}
+	for _, f := range fs {
+		cause := failureCause(f)
+		k := [5]string{f.Target, f.Kind, f.Reason, cause, f.Hint}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, failureGroup{Target: f.Target, Kind: f.Kind, Reason: f.Reason, Cause: cause, Hint: f.Hint})
+		}
+		g := &groups[i]
+		g.Endpoints = append(g.Endpoints, f.Endpoint)
+		if !slices.Contains(g.parts, f.Part) {
+			g.parts = append(g.parts, f.Part)
+		}
+	}
+	return groups
+}
+
+// failureCause is a failure's message from its reason on: the client's
+// errors read "<target>: GET <path>: <reason>: <detail>", and the target
+// and path differ between failures of one cause. A message that does not
+// name its reason (a scrape deadline) gets it in front.
+func failureCause(f Failure) string {
+	if i := strings.Index(f.Message, ": "+f.Reason+":"); i >= 0 {
+		return f.Message[i+2:]
+	}
+	if f.Reason == "" || strings.HasPrefix(f.Message, f.Reason) {
+		return f.Message
+	}
+	return f.Reason + ": " + f.Message
+}
+
+// unplannedText says that a PVE target's routing plan is unknown, not
+// that it has no backup storage.
+func unplannedText(target string) string {
+	return "unknown: PVE " + target + " not readable"
 }

@@ -1,7 +1,8 @@
 package collector
 
 import (
-	"sort"
+	"maps"
+	"slices"
 )
 
 // emitStorages exports the capacity of PVE storages with backup content and
@@ -10,11 +11,7 @@ import (
 // REFERENCE.md §5); a node-local storage once per node.
 func emitStorages(e *emitter, res *scrapeResult) {
 	for _, cd := range res.clusters {
-		nodes := make([]string, 0, len(cd.nodeStorages))
-		for n := range cd.nodeStorages {
-			nodes = append(nodes, n)
-		}
-		sort.Strings(nodes)
+		nodes := slices.Sorted(maps.Keys(cd.nodeStorages))
 		shared := map[string]bool{}
 		for _, node := range nodes {
 			for _, s := range cd.nodeStorages[node] {

@@ -99,7 +99,7 @@ func (c *taskLogCache) len() int {
 func guestLines(lines []proxmox.TaskLogLine) []proxmox.TaskLogLine {
 	out := []proxmox.TaskLogLine{}
 	for _, l := range lines {
-		if _, err := dedup.ParseTaskLogLine(l.T); err == nil {
+		if _, err := proxmox.ParseTaskLogLine(l.T); err == nil {
 			out = append(out, l)
 		}
 	}
@@ -118,7 +118,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 	api := cd.t.pve
 	var tasks []proxmox.Task
 	q := proxmox.TaskQuery{TypeFilter: "vzdump", Since: s.now.Add(-s.c.opts.TaskWindow).Unix(), Limit: taskListLimit, Source: "all"}
-	if err := cd.run.call(ctx, func() (err error) {
+	if err := cd.run.call(func() (err error) {
 		tasks, err = api.NodeTasks(ctx, node, q)
 		return err
 	}); err != nil {
@@ -142,7 +142,7 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 		}
 		wg.Go(func() {
 			var lines []proxmox.TaskLogLine
-			err := cd.run.call(ctx, func() (err error) {
+			err := cd.run.call(func() (err error) {
 				lines, err = api.TaskLog(ctx, node, t.UPID)
 				return err
 			})

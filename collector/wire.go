@@ -32,7 +32,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 		set.targets = append(set.targets, &target{
 			name: name, configured: tc.Name, kind: dedup.KindPVE, clusterName: tc.Name, pve: cl,
 			insecure: pt.TLS.InsecureSkipVerify, sig: signatureOf(pt),
-			concurrency: tc.MaxConcurrency, timeout: tc.Timeout,
+			timeout: tc.Timeout,
 		})
 	}
 	for _, tc := range cfg.PBS {
@@ -51,7 +51,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 			name: pt.Name, configured: pt.Name, kind: dedup.KindPBS, pbs: cl, endpoints: eps,
 			namespaces: append([]string(nil), tc.Namespaces...),
 			insecure:   pt.TLS.InsecureSkipVerify, sig: signatureOf(pt),
-			concurrency: tc.MaxConcurrency, timeout: tc.Timeout, keepLastKnown: tc.Offline.KeepLastKnown,
+			timeout: tc.Timeout, keepLastKnown: tc.Offline.KeepLastKnown,
 		})
 	}
 	for _, r := range cfg.Routes {

@@ -26,9 +26,9 @@ func benchEstate(guests, perGroup int) (Estate, Plan, Listings) {
 	for i := range guests {
 		id := 100 + i
 		node := c.Nodes[i%4].Node
-		typ, bt := "qemu", BackupTypeVM
+		typ, bt := "qemu", proxmox.BackupTypeVM
 		if i%3 == 2 {
-			typ, bt = "lxc", BackupTypeCT
+			typ, bt = "lxc", proxmox.BackupTypeCT
 		}
 		if typ == "qemu" {
 			c.Guests = append(c.Guests, vm(id, node))

@@ -10,45 +10,9 @@ import (
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
-// Fuzz targets for the Proxmox strings parse_fuzz_test.go does not reach
-// directly (issue 8: every Proxmox string parser): plain volume ids, PBS
-// snapshot paths, PVE tag strings, and a backup job's VMID selection.
-
-func FuzzParseVolumeID(f *testing.F) {
-	for _, s := range []string{"local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst", "nfs:iso/x.iso", "a:b", ":x", "a:", "1a:b", "a-:b", "a:b\nc"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, volid string) {
-		v, err := ParseVolumeID(volid)
-		if err != nil {
-			return
-		}
-		if v.Storage+":"+v.Volume != volid || v.Volume == "" || !storageIDRe.MatchString(v.Storage) {
-			t.Fatalf("%q -> %+v", volid, v)
-		}
-	})
-}
-
-func FuzzParsePBSBackupPath(f *testing.F) {
-	for _, s := range []string{"vm/100/2024-01-15T01:00:05Z", "backup/ct/101/2024-01-15T01:00:05Z", "host/pbs1/2024-02-29T23:59:59Z",
-		"vm/100/2024-13-15T01:00:05Z", "vm//2024-01-15T01:00:05Z", "vm/1/2/3", "qemu/100/2024-01-15T01:00:05Z"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, p string) {
-		b, err := ParsePBSBackupPath(p)
-		if err != nil {
-			return
-		}
-		if b.Style != StylePBS || !b.HasTime || !backupIDRe.MatchString(b.BackupID) ||
-			(b.BackupType != BackupTypeVM && b.BackupType != BackupTypeCT && b.BackupType != BackupTypeHost) {
-			t.Fatalf("%q -> %+v", p, b)
-		}
-		// The path names exactly what was parsed.
-		if !strings.HasSuffix(p, b.BackupType+"/"+b.BackupID+"/"+strings.Split(p, "/")[len(strings.Split(p, "/"))-1]) {
-			t.Fatalf("%q -> %+v", p, b)
-		}
-	})
-}
+// Fuzz targets for the strings dedup itself reads (issue 8: every string
+// parser): PVE tag strings and a backup job's VMID selection. The parsers
+// of Proxmox formats are fuzzed in package proxmox, beside them.
 
 func FuzzSplitTags(f *testing.F) {
 	for _, s := range []string{"prod;db", "b,a a;;", " ", "", "nobackup", "x\ty"} {

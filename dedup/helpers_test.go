@@ -2,6 +2,9 @@ package dedup
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +191,197 @@ func joinNames(rs []Repository) string {
 		s = append(s, r.Name)
 	}
 	return strings.Join(s, ",")
+}
+
+// Random jobs, guests and roughened estates and listings: what the
+// generated worlds of property_test.go lack (jobs of every selection kind,
+// tags, odd or repeated guests, summaries out of order or breaking their
+// contract, volumes of every kind in any order).
+
+var testSchedules = []string{"02:00", "daily", "mon..fri 03:00", "*/6:00", "sat 22:30", "not a schedule", "02:00"}
+
+func randomJobs(rng *rand.Rand) []proxmox.BackupJob {
+	idList := func() string {
+		var s string
+		for range rng.IntN(4) {
+			s += []string{"100", "0101", "102", " 103", "7", "abc", ""}[rng.IntN(7)] + []string{",", ";", " ", "\t", ",,"}[rng.IntN(5)]
+		}
+		return s
+	}
+	var jobs []proxmox.BackupJob
+	for i := range rng.IntN(5) {
+		j := proxmox.BackupJob{ID: "job" + strconv.Itoa(rng.IntN(3)) + strconv.Itoa(i%2), Schedule: testSchedules[rng.IntN(len(testSchedules))]}
+		switch rng.IntN(6) {
+		case 0:
+			j.Type = "vzdump"
+		case 1:
+			j.Type = "other"
+		}
+		if rng.IntN(4) == 0 {
+			en := proxmox.Bool(rng.IntN(2) == 0)
+			j.Enabled = &en
+		}
+		if rng.IntN(4) == 0 {
+			j.Node = []string{"n1", "n2"}[rng.IntN(2)]
+		}
+		switch rng.IntN(4) {
+		case 0:
+			j.All, j.Exclude = true, proxmox.String(idList())
+		case 1:
+			j.VMID = proxmox.String(idList())
+		case 2:
+			j.Pool = []string{"prod", "test"}[rng.IntN(2)]
+		default:
+			j.All, j.VMID, j.Pool = rng.IntN(2) == 0, proxmox.String(idList()), "prod"
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+func randomGuest(rng *rand.Rand, nodes ...string) proxmox.ClusterResource {
+	id := []int{100, 101, 102, 103, 104, 105, 7, 0}[rng.IntN(8)]
+	g := vm(id, nodes[rng.IntN(len(nodes))])
+	switch rng.IntN(5) {
+	case 0:
+		g = ct(id, g.Node)
+	case 1:
+		g.Type = []string{"openvz", "storage", ""}[rng.IntN(3)]
+	}
+	if id == 0 {
+		g.ID = []string{"qemu/0105", "qemu/", "qemu", "lxc/ 103"}[rng.IntN(4)]
+	}
+	g.Pool = []string{"", "prod", "test"}[rng.IntN(3)]
+	g.Tags = []string{"", "b;a", "a,a b", "x; ;y\tz", ";;", "prod"}[rng.IntN(6)]
+	g.Template = proxmox.Bool(rng.IntN(5) == 0)
+	return g
+}
+
+// roughenEstate adds jobs, tags and odd or repeated guests to the up
+// clusters of a generated estate (on copies: the world stays as it was).
+func roughenEstate(rng *rand.Rand, e Estate) Estate {
+	e.Clusters = slices.Clone(e.Clusters)
+	for i := range e.Clusters {
+		c := &e.Clusters[i]
+		c.Jobs = randomJobs(rng)
+		// The pools the token may see: both, one, none, or not read.
+		c.PoolsRead = rng.IntN(4) != 0
+		c.Pools = [][]string{nil, {"prod"}, {"test"}, {"prod", "test"}}[rng.IntN(4)]
+		c.Guests = slices.Clone(c.Guests)
+		for j := range c.Guests {
+			c.Guests[j].Tags = []string{"", "b;a", "prod"}[rng.IntN(3)]
+			c.Guests[j].Pool = []string{"", "prod"}[rng.IntN(2)]
+		}
+		if len(c.Nodes) > 0 {
+			var nodes []string
+			for _, n := range c.Nodes {
+				nodes = append(nodes, n.Node)
+			}
+			for range rng.IntN(4) {
+				c.Guests = append(c.Guests, randomGuest(rng, nodes...))
+			}
+		}
+		if rng.IntN(10) == 0 { // nothing that makes a guest aggregate
+			c.Guests = []proxmox.ClusterResource{{ID: "storage/n1/local", Type: "storage"}, {ID: "qemu", Type: "qemu"}}
+		}
+		if len(c.Guests) > 1 && rng.IntN(3) == 0 {
+			c.Guests = append(c.Guests, c.Guests[rng.IntN(len(c.Guests))]) // listed twice
+		}
+		rng.Shuffle(len(c.Guests), func(a, b int) { c.Guests[a], c.Guests[b] = c.Guests[b], c.Guests[a] })
+	}
+	return e
+}
+
+// roughenListings shuffles the fetched listings and adds what the
+// generator never returns (on copies).
+func roughenListings(rng *rand.Rand, p Plan, l Listings) Listings {
+	out := Listings{PVE: map[string]PVEResult{}, PBS: map[string]PBSResult{}}
+	for _, x := range p.PBSListings {
+		res, ok := l.PBS[x.Repository]
+		if !ok || res.Err != nil {
+			out.PBS[x.Repository] = res
+			continue
+		}
+		gs := slices.Clone(res.Groups)
+		for i := range gs {
+			gs[i].Times = slices.Clone(gs[i].Times)
+			switch rng.IntN(12) {
+			case 0:
+				gs[i].LastVerification = []string{"", "weird", VerificationFailed}[rng.IntN(3)]
+			case 1:
+				gs[i].VerifyFailed, gs[i].Protected = 99, -1
+			case 2:
+				if n := len(gs[i].Times); n > 1 {
+					gs[i].Times[0], gs[i].Times[n-1] = gs[i].Times[n-1], gs[i].Times[0] // contract broken
+				}
+			case 3:
+				gs = append(gs, GroupSummary{BackupType: gs[i].BackupType, BackupID: gs[i].BackupID, Times: []int64{t0 - 1, t0}, InProgress: true}) // twice
+			case 4:
+				gs = append(gs, GroupSummary{BackupType: "vm", BackupID: "0" + gs[i].BackupID, Times: []int64{t0 + 7}, LastSize: 3, LastVerification: VerificationOK})
+			case 5:
+				gs = append(gs, GroupSummary{BackupType: "ct", BackupID: "104", Times: []int64{}, LastSize: 9})
+			}
+		}
+		if rng.IntN(2) == 0 {
+			rng.Shuffle(len(gs), func(a, b int) { gs[a], gs[b] = gs[b], gs[a] })
+		}
+		out.PBS[x.Repository] = PBSResult{Groups: gs}
+	}
+	for _, x := range p.PVEListings {
+		res, ok := l.PVE[x.Repository]
+		if !ok || res.Err != nil {
+			out.PVE[x.Repository] = res
+			continue
+		}
+		vols := slices.Clone(res.Volumes)
+		if len(vols) > 0 || rng.IntN(2) == 0 {
+			for range rng.IntN(6) {
+				vols = append(vols, oddVolume(rng, x.Storage))
+			}
+		}
+		rng.Shuffle(len(vols), func(a, b int) { vols[a], vols[b] = vols[b], vols[a] })
+		out.PVE[x.Repository] = PVEResult{Volumes: vols, Node: res.Node}
+	}
+	return out
+}
+
+// oddVolume is a volume of any style, some of them unreadable.
+func oddVolume(rng *rand.Rand, storage string) proxmox.BackupVolume {
+	id := []int{100, 101, 102, 103, 104, 105}[rng.IntN(6)]
+	t := t0 + int64(rng.IntN(12))*3600
+	var v proxmox.BackupVolume
+	switch rng.IntN(9) {
+	case 0:
+		v = pbsVolume(storage, []string{"vm", "ct"}[rng.IntN(2)], id, t, []int64{1, 4096}[rng.IntN(2)])
+		ok := proxmox.Verification{State: []string{"ok", "failed", "x"}[rng.IntN(3)]}
+		v.Verification = &ok
+	case 1:
+		v = vzdumpVolume(storage, "qemu", id, t)
+		v.VolID = fmt.Sprintf("%s:backup/vzdump-qemu-0%d-custom.vma", storage, id) // no stamp, leading zero
+		v.Subtype, v.VMID = "unknown", 0
+	case 2:
+		v = vzdumpVolume(storage, "lxc", id, t)
+		v.CTime = 0 // time from the name
+	case 3:
+		v = vzdumpVolume(storage, "openvz", id, t)
+		v.Content = "iso"
+	case 4:
+		v = vzdumpVolume(storage, "qemu", id, t)
+		v.VolID = storage + ":backup/something-else.txt"
+	case 5:
+		v = pbsVolume(storage, "vm", id, t, 4096)
+		v.VolID = storage + ":backup/vm/" + strconv.Itoa(id) + "/garbage"
+		v.CTime = 0
+	case 6:
+		v = vzdumpVolume(storage, "qemu", id, t)
+		v.Protected = true
+		v.Size = proxmox.Int(rng.IntN(3) << 30)
+	case 7:
+		v = pbsVolume(storage, "ct", id, t, 4096)
+		v.CTime = 0
+	default:
+		v = vzdumpVolume(storage, "qemu", id, t)
+		v.VMID = proxmox.Int(id + 1) // vmid field and name disagree
+	}
+	return v
 }

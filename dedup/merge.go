@@ -10,8 +10,8 @@ package dedup
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
@@ -113,7 +113,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			}
 			// Host backups belong to no guest; a group is an orphan only
 			// when its cluster's inventory was read and lacks the guest.
-			if inventory != nil && (g.BackupType == BackupTypeVM || g.BackupType == BackupTypeCT) {
+			if inventory != nil && (g.BackupType == proxmox.BackupTypeVM || g.BackupType == proxmox.BackupTypeCT) {
 				a.Orphan = pos[i] < 0
 			}
 			res.Groups = append(res.Groups, a)
@@ -144,11 +144,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		res.Guests = make([]GuestAggregate, 0, guests)
 	}
 	intervals := map[string]intervalResult{}
-	names := make([]string, 0, len(clusters))
-	for n := range clusters {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(clusters))
 	var lists [][]int64 // reused across clusters
 	for _, cname := range names {
 		c := clusters[cname]
@@ -418,7 +414,7 @@ func countPoints(gs []GroupSummary) pointCounts {
 // visibleThroughPVE reports whether PVE's content listing of a pbs
 // storage shows the group: vm and ct with numeric ids only.
 func visibleThroughPVE(g GroupSummary) bool {
-	if g.BackupType != BackupTypeVM && g.BackupType != BackupTypeCT {
+	if g.BackupType != proxmox.BackupTypeVM && g.BackupType != proxmox.BackupTypeCT {
 		return false
 	}
 	if g.BackupID == "" {
@@ -514,7 +510,7 @@ func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
 	for i := range gs {
 		g := &gs[i]
 		ids[i] = normalizeVMID(guestID(*g))
-		keys[i] = keyed{int64(max(g.VMID, 0)), typeRank(BackupTypeOfGuest(g.Type)), int32(i)}
+		keys[i] = keyed{int64(max(g.VMID, 0)), typeRank(proxmox.BackupTypeOfGuest(g.Type)), int32(i)}
 	}
 	// By type, then id by length and text, which for decimal ids without
 	// leading zeros is their numeric order: so numbers are compared
@@ -553,14 +549,14 @@ func newGuestIndex(gs []proxmox.ClusterResource) *guestIndex {
 }
 
 // rankedTypes are the backup types of guests by typeRank.
-var rankedTypes = [...]string{"", BackupTypeCT, BackupTypeVM}
+var rankedTypes = [...]string{"", proxmox.BackupTypeCT, proxmox.BackupTypeVM}
 
 // typeRank orders the backup types of guests as their names sort.
 func typeRank(backupType string) int32 {
 	switch backupType {
-	case BackupTypeCT:
+	case proxmox.BackupTypeCT:
 		return 1
-	case BackupTypeVM:
+	case proxmox.BackupTypeVM:
 		return 2
 	}
 	return 0
@@ -570,9 +566,9 @@ func typeRank(backupType string) int32 {
 // vm and ct, which no guest has.
 func (x *guestIndex) byType(backupType string) map[string]int {
 	switch backupType {
-	case BackupTypeVM:
+	case proxmox.BackupTypeVM:
 		return x.vm
-	case BackupTypeCT:
+	case proxmox.BackupTypeCT:
 		return x.ct
 	}
 	return nil
@@ -651,11 +647,7 @@ func permissionSuspect(clusters map[string]Cluster, r Repository, res PVEResult)
 	}
 	// In name order: two clusters on one target (a misconfiguration) must
 	// still give the same warning every time.
-	names := make([]string, 0, len(clusters))
-	for name := range clusters {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(clusters))
 	for _, name := range names {
 		c := clusters[name]
 		if c.Target != r.Target || !c.Up {
@@ -670,11 +662,7 @@ func permissionSuspect(clusters map[string]Cluster, r Repository, res PVEResult)
 		if cfg == nil || strings.TrimSpace(cfg.Content) != "backup" {
 			continue
 		}
-		nodes := make([]string, 0, len(c.NodeStorages))
-		for n := range c.NodeStorages {
-			nodes = append(nodes, n)
-		}
-		sort.Strings(nodes)
+		nodes := slices.Sorted(maps.Keys(c.NodeStorages))
 		for _, node := range nodes {
 			if r.Node != "" && node != r.Node {
 				continue

@@ -2,7 +2,11 @@ package dedup
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -444,5 +448,325 @@ func TestMergeIsDeterministic(t *testing.T) {
 	}
 	if !strings.HasPrefix(want.Groups[0].Repository, "homelab") {
 		t.Errorf("groups not sorted by repository: %+v", want.Groups[0])
+	}
+}
+
+// TestMergeIgnoresInputOrder: the result does not depend on the order in
+// which the plan names repositories, nor on the order of guests, volumes
+// and summaries in the listings. Checked
+// on the property test's random estates roughened with what they lack
+// (jobs, tags, odd and repeated guests, odd volumes, summaries breaking
+// their contract) and on the benchmark's estate.
+func TestMergeIgnoresInputOrder(t *testing.T) {
+	seeds := 400
+	if testing.Short() {
+		seeds = 60
+	}
+	type estate struct {
+		e Estate
+		p Plan
+		l Listings
+	}
+	var estates []estate
+	for seed := range seeds {
+		w := genWorldFrom(int64(seed) + 1)
+		p := BuildPlan(w.e)
+		l := w.fetch(p)
+		e := w.e
+		if seed%4 != 0 { // a quarter as generated
+			rng := rand.New(rand.NewPCG(uint64(seed), 7))
+			e, l = roughenEstate(rng, e), roughenListings(rng, p, l)
+		}
+		estates = append(estates, estate{e, p, l})
+	}
+	for _, perGroup := range []int{1, 3} {
+		e, p, l := benchEstate(300, perGroup)
+		estates = append(estates, estate{e, p, l})
+	}
+	for i, x := range estates {
+		want := Merge(x.e, x.p, x.l)
+		rng := rand.New(rand.NewPCG(uint64(i), 8))
+		shuffle := func(n int, swap func(a, b int)) { rng.Shuffle(n, swap) }
+		e, p, l := x.e, x.p, Listings{PVE: map[string]PVEResult{}, PBS: map[string]PBSResult{}}
+		p.Repositories = slices.Clone(p.Repositories)
+		shuffle(len(p.Repositories), func(a, b int) { p.Repositories[a], p.Repositories[b] = p.Repositories[b], p.Repositories[a] })
+		e.Clusters = slices.Clone(e.Clusters)
+		for c := range e.Clusters {
+			// Two different guests with one VMID (PVE never lists such)
+			// are told apart by order only: the first one listed wins.
+			if ambiguousGuests(e.Clusters[c].Guests) {
+				continue
+			}
+			gs := slices.Clone(e.Clusters[c].Guests)
+			shuffle(len(gs), func(a, b int) { gs[a], gs[b] = gs[b], gs[a] })
+			e.Clusters[c].Guests = gs
+		}
+		for name, r := range x.l.PVE {
+			r.Volumes = slices.Clone(r.Volumes)
+			shuffle(len(r.Volumes), func(a, b int) { r.Volumes[a], r.Volumes[b] = r.Volumes[b], r.Volumes[a] })
+			l.PVE[name] = r
+		}
+		for name, r := range x.l.PBS {
+			r.Groups = slices.Clone(r.Groups)
+			shuffle(len(r.Groups), func(a, b int) { r.Groups[a], r.Groups[b] = r.Groups[b], r.Groups[a] })
+			l.PBS[name] = r
+		}
+		if got := Merge(e, p, l); !reflect.DeepEqual(got, want) {
+			t.Fatalf("estate %d: the result depends on the order of the input\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+}
+
+// ambiguousGuests reports whether two different guests share a type and
+// VMID.
+func ambiguousGuests(gs []proxmox.ClusterResource) bool {
+	seen := map[GuestKey]proxmox.ClusterResource{}
+	for _, g := range gs {
+		k := GuestKey{BackupType: proxmox.BackupTypeOfGuest(g.Type), BackupID: normalizeVMID(guestID(g))}
+		if o, ok := seen[k]; ok && !reflect.DeepEqual(o, g) {
+			return true
+		}
+		seen[k] = g
+	}
+	return false
+}
+
+// TestMergeGuestsFollowTheirJobs: on roughened random estates, every
+// guest aggregate says what its cluster's jobs mean for it: in a job when
+// an enabled job selects it (JobCovers), the expected interval the
+// shortest of the covering jobs' schedules (0 when none covers it or one
+// schedule cannot be read), and its tags split as SplitTags splits them.
+// An enabled job of a pool the token may not see (not among Cluster.Pools)
+// may select a guest whose row shows no pool: with no job known to cover
+// it, its membership is unknown; with one, the interval stays known only
+// if that job would not run more often.
+func TestMergeGuestsFollowTheirJobs(t *testing.T) {
+	checked := 0
+	for seed := range 200 {
+		w := genWorldFrom(int64(seed) + 1)
+		p := BuildPlan(w.e)
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		e := roughenEstate(rng, w.e)
+		res := Merge(e, p, roughenListings(rng, p, w.fetch(p)))
+		got := map[GuestKey]GuestAggregate{}
+		for _, a := range res.Guests {
+			got[GuestKey{a.Cluster, a.BackupType, a.BackupID}] = a
+		}
+		for _, c := range e.Clusters {
+			if !c.Up {
+				continue
+			}
+			// A key two different guests share is left out: which of
+			// them the aggregate describes is not the point here.
+			byKey := map[GuestKey][]proxmox.ClusterResource{}
+			for _, g := range c.Guests {
+				k := GuestKey{c.Name, proxmox.BackupTypeOfGuest(g.Type), normalizeVMID(guestID(g))}
+				if len(byKey[k]) == 0 || !reflect.DeepEqual(byKey[k][0], g) {
+					byKey[k] = append(byKey[k], g)
+				}
+			}
+			for k, gs := range byKey {
+				a, ok := got[k]
+				if len(gs) != 1 || !ok {
+					continue
+				}
+				g := gs[0]
+				inJob, interval, unreadable := false, int64(0), false
+				for _, j := range c.Jobs {
+					if !JobCovers(j, g) {
+						continue
+					}
+					inJob = true
+					v, err := ShortestInterval(j.Schedule)
+					if err != nil {
+						unreadable = true
+					} else if interval == 0 || v < interval {
+						interval = v
+					}
+				}
+				if unreadable {
+					interval = 0
+				}
+				unknown := false
+				for _, j := range c.Jobs {
+					hidden := (j.Type == "" || j.Type == "vzdump") && !bool(j.All) && string(j.VMID) == "" && j.Pool != "" &&
+						!(c.PoolsRead && slices.Contains(c.Pools, j.Pool))
+					inPool := g
+					inPool.Pool = j.Pool
+					if !hidden || g.Pool != "" || !JobCovers(j, inPool) {
+						continue
+					}
+					if !inJob {
+						unknown = true
+						continue
+					}
+					if v, err := ShortestInterval(j.Schedule); err != nil || v < interval {
+						interval = 0
+					}
+				}
+				if a.InJob != inJob || a.InJobUnknown != unknown || a.ExpectedIntervalSeconds != interval || !slices.Equal(a.Tags, SplitTags(g.Tags)) {
+					t.Fatalf("seed %d: guest %v with jobs %+v, pools %q (read %v): in job %v (unknown %v), interval %d, tags %q; want %v (%v), %d, %q",
+						seed+1, k, c.Jobs, c.Pools, c.PoolsRead, a.InJob, a.InJobUnknown, a.ExpectedIntervalSeconds, a.Tags, inJob, unknown, interval, SplitTags(g.Tags))
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Errorf("only %d guests checked", checked)
+	}
+}
+
+// TestMergeCountsSuppressedReadsByReason: every path the plan left out
+// adds the points of the repository that read them instead to its
+// reason, through PVE only the groups PVE shows; a reason whose
+// repository read nothing is not added, and the three standard reasons
+// are always there.
+func TestMergeCountsSuppressedReadsByReason(t *testing.T) {
+	e, p, l := benchEstate(3, 2) // 3 guests, a PBS group of 2 points each
+	var pbsRepo string
+	for _, r := range p.Repositories {
+		if r.Kind == KindPBS && r.Namespace == "cluster1" {
+			pbsRepo = r.Name
+		}
+	}
+	g := l.PBS[pbsRepo].Groups
+	l.PBS[pbsRepo] = PBSResult{Groups: append(slices.Clone(g), GroupSummary{BackupType: "host", BackupID: "pbs1", Times: []int64{t0}, LastVerification: VerificationNone})}
+	p.Suppressed = []SuppressedPath{
+		{Reason: "other", Repository: pbsRepo},                // 3*2 points + the host's
+		{Reason: "other", Repository: pbsRepo, PVEView: true}, // PVE does not show the host group
+		{Reason: "ghost", Repository: "nowhere"},
+	}
+	res := Merge(e, p, l)
+	want := map[string]int{DuplicatePBSViaPVE: 0, DuplicateSharedStorage: 0, DuplicateSameRepository: 0, "other": 7 + 6}
+	if !reflect.DeepEqual(res.Duplicates, want) {
+		t.Errorf("duplicates %v, want %v", res.Duplicates, want)
+	}
+}
+
+// normalizedTruth is what normalizeSummaries must make of summaries that
+// may break the GroupSummary contract, computed the plain way: per group
+// the union of the times; each summary's last time carries its size and
+// verification (merged as copies of one point are: largest size, failed
+// over ok over none), the other times none; the failed and protected
+// counts summed, capped at the number of points; in progress if any says
+// so. Sorted by type, then id.
+func normalizedTruth(in []GroupSummary) []GroupSummary {
+	type point struct {
+		failedCount  int
+		protected    int
+		inProgress   bool
+		times        map[int64]bool
+		lastCarriers map[int64][]GroupSummary
+	}
+	byGroup := map[groupKey]*point{}
+	for _, s := range in {
+		k := groupKey{s.BackupType, s.BackupID}
+		x := byGroup[k]
+		if x == nil {
+			x = &point{times: map[int64]bool{}, lastCarriers: map[int64][]GroupSummary{}}
+			byGroup[k] = x
+		}
+		for _, t := range s.Times {
+			x.times[t] = true
+		}
+		if n := len(s.Times); n > 0 {
+			x.lastCarriers[s.Times[n-1]] = append(x.lastCarriers[s.Times[n-1]], s)
+		}
+		x.failedCount += s.VerifyFailed
+		x.protected += s.Protected
+		x.inProgress = x.inProgress || s.InProgress
+	}
+	out := []GroupSummary{}
+	for _, k := range slices.SortedFunc(maps.Keys(byGroup), compareGroupKeys) {
+		x := byGroup[k]
+		s := GroupSummary{BackupType: k.typ, BackupID: k.id, LastVerification: VerificationNone, InProgress: x.inProgress}
+		s.Times = slices.Sorted(maps.Keys(x.times))
+		if n := len(s.Times); n > 0 {
+			var states []string
+			for _, c := range x.lastCarriers[s.Times[n-1]] {
+				s.LastSize = max(s.LastSize, c.LastSize)
+				states = append(states, c.LastVerification)
+			}
+			s.LastVerification = strongestVerification(states)
+		}
+		s.VerifyFailed = min(x.failedCount, len(s.Times))
+		s.Protected = min(x.protected, len(s.Times))
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestNormalizeSummariesMatchesGroundTruth: summaries that keep the
+// GroupSummary contract, in any order, and summaries that break it
+// (times out of order or repeated, one group twice) come out as
+// normalizedTruth computes them.
+func TestNormalizeSummariesMatchesGroundTruth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	states := []string{VerificationOK, VerificationFailed, VerificationNone, "", "weird"}
+	for i := range 4000 {
+		var in []GroupSummary
+		used := map[string]bool{}
+		for range rng.IntN(6) {
+			g := GroupSummary{BackupType: []string{"vm", "ct", "host"}[rng.IntN(3)], BackupID: strconv.Itoa(rng.IntN(8)),
+				LastSize: rng.Int64N(100), LastVerification: states[rng.IntN(len(states))],
+				VerifyFailed: rng.IntN(4), Protected: rng.IntN(4), InProgress: rng.IntN(4) == 0}
+			if used[g.BackupType+"/"+g.BackupID] && i%2 == 0 {
+				continue // even rounds: well-formed (distinct groups)
+			}
+			used[g.BackupType+"/"+g.BackupID] = true
+			tm := int64(rng.IntN(5))
+			for range rng.IntN(4) {
+				tm += int64(1 + rng.IntN(3))
+				if i%5 == 1 {
+					tm -= int64(rng.IntN(3)) // sometimes out of order or repeated
+				}
+				g.Times = append(g.Times, tm)
+			}
+			in = append(in, g)
+		}
+		got, want := normalizeSummaries(in), normalizedTruth(in)
+		if len(got) == 0 && len(want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: input %+v\n got %+v\nwant %+v", i, in, got, want)
+		}
+	}
+}
+
+// TestUnionTimesMatchesGroundTruth: on lists that keep its contract
+// (ascending and distinct), of any lengths, overlapping or not, unionTimes
+// counts the distinct times, returns the newest and how many lists hold
+// it, as a set of all times says.
+func TestUnionTimesMatchesGroundTruth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	for round := range 5000 {
+		var lists [][]int64
+		set := map[int64]bool{}
+		for range rng.IntN(5) {
+			var l []int64
+			tm := int64(rng.IntN(3)) - 1
+			for range rng.IntN([]int{3, 8, 60}[rng.IntN(3)]) {
+				tm += int64(1 + rng.IntN(4))
+				l = append(l, tm)
+				set[tm] = true
+			}
+			lists = append(lists, l)
+		}
+		var last int64
+		for tm := range set {
+			last = max(last, tm)
+		}
+		copies := 0
+		for _, l := range lists {
+			if len(set) > 0 && slices.Contains(l, last) {
+				copies++
+			}
+		}
+		c, gotLast, gotCopies := unionTimes(lists)
+		if c != len(set) || gotLast != last || gotCopies != copies {
+			t.Fatalf("round %d: %v: got %d %d %d, want %d %d %d", round, lists, c, gotLast, gotCopies, len(set), last, copies)
+		}
 	}
 }

@@ -12,7 +12,9 @@ package dedup
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -460,7 +462,7 @@ func (w *genWorld) reach(c Cluster) []string {
 			set[k] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // readable: some path can read the place this scrape.
@@ -537,7 +539,7 @@ func (w *genWorld) attribution(key string) string {
 		}
 	}
 	if len(set) == 1 {
-		return sortedKeys(set)[0]
+		return slices.Sorted(maps.Keys(set))[0]
 	}
 	return ""
 }
@@ -640,7 +642,7 @@ func TestPropertyCountsMatchGroundTruth(t *testing.T) {
 			}
 			for _, g := range c.Guests {
 				stats.guests++
-				k := GuestKey{c.Name, BackupTypeOfGuest(g.Type), guestID(g)}
+				k := GuestKey{c.Name, proxmox.BackupTypeOfGuest(g.Type), guestID(g)}
 				a, ok := got[k]
 				if !ok {
 					fail("guest %v missing", k)

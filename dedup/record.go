@@ -114,8 +114,8 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 		return Record{}, false
 	}
 	r := Record{Repository: repoKey, Time: int64(v.CTime), Size: int64(v.Size), Protected: bool(v.Protected), Verification: VerificationNone}
-	parsed, _, perr := parseBackupVolumeID(v.VolID, r.Time <= 0)
-	pbsStyle := perr == nil && parsed.Style == StylePBS
+	parsed, perr := proxmox.ParseBackupVolumeID(v.VolID)
+	pbsStyle := perr == nil && parsed.Style == proxmox.StylePBS
 	if perr != nil && (v.Format == "pbs-vm" || v.Format == "pbs-ct") {
 		pbsStyle = true
 	}
@@ -126,7 +126,7 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 				r.Time = parsed.Time
 			}
 		} else {
-			r.BackupType = BackupTypeOfGuest(v.Subtype)
+			r.BackupType = proxmox.BackupTypeOfGuest(v.Subtype)
 			if v.VMID > 0 {
 				r.BackupID = strconv.FormatInt(int64(v.VMID), 10)
 			}
@@ -138,7 +138,7 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 			r.Verification = verificationState(v.Verification)
 		}
 	} else {
-		r.BackupType = BackupTypeOfGuest(v.Subtype)
+		r.BackupType = proxmox.BackupTypeOfGuest(v.Subtype)
 		if v.VMID > 0 {
 			r.BackupID = formatVMID(int64(v.VMID), parsed.BackupID)
 		}
@@ -351,11 +351,11 @@ func packRecords(recs []Record) ([]packedRecord, bool) {
 func packGroup(backupType, id string) (uint64, bool) {
 	var g uint64
 	switch backupType {
-	case BackupTypeCT:
+	case proxmox.BackupTypeCT:
 		g = 1
-	case BackupTypeHost:
+	case proxmox.BackupTypeHost:
 		g = 2
-	case BackupTypeVM:
+	case proxmox.BackupTypeVM:
 		g = 3
 	default:
 		return 0, false
@@ -367,7 +367,7 @@ func packGroup(backupType, id string) (uint64, bool) {
 	for i := range digits {
 		g <<= 4
 		if i < len(id) {
-			if !isDigit(id[i]) {
+			if id[i] < '0' || id[i] > '9' {
 				return 0, false
 			}
 			g |= uint64(id[i]-'0') + 1

@@ -17,6 +17,8 @@ package dedup
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,12 +148,7 @@ func (p *pbsInfo) namespaces(ds Datastore) []string {
 	for _, ns := range ds.Namespaces {
 		set[NormalizeNamespace(ns)] = true
 	}
-	out := make([]string, 0, len(set))
-	for ns := range set {
-		out = append(out, ns)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 func pbsKey(identity, datastore, namespace string) string {
@@ -231,7 +228,7 @@ func (pl *planner) learnServerFingerprints() {
 			if s.Type != "pbs" || s.Fingerprint == "" {
 				continue
 			}
-			fp, err := CanonicalFingerprint(s.Fingerprint)
+			fp, err := proxmox.NormalizeFingerprint(s.Fingerprint)
 			if err != nil {
 				continue
 			}
@@ -268,7 +265,7 @@ func (pl *planner) preparePBS() {
 		}
 		info := &pbsInfo{target: p.Target, up: p.Up, endpoints: map[string]bool{}, stores: map[string]Datastore{}, allow: p.Namespaces}
 		if p.Fingerprint != "" {
-			fp, err := CanonicalFingerprint(p.Fingerprint)
+			fp, err := proxmox.NormalizeFingerprint(p.Fingerprint)
 			if err != nil {
 				pl.warn(Warning{Kind: WarnBadFingerprint, Target: p.Target, Message: fmt.Sprintf("fingerprint seen on PBS %s ignored: %v", p.Target, err)})
 			}
@@ -296,11 +293,7 @@ func (pl *planner) preparePBS() {
 		pl.byTarget[p.Target] = info
 		byIdentity[info.identity] = append(byIdentity[info.identity], info)
 	}
-	ids := make([]string, 0, len(byIdentity))
-	for id := range byIdentity {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(byIdentity))
 	for _, id := range ids {
 		group := byIdentity[id]
 		canon := group[0]
@@ -327,11 +320,7 @@ func (pl *planner) planPBSNamespaces() {
 		if !p.up {
 			continue
 		}
-		dsNames := make([]string, 0, len(p.stores))
-		for n := range p.stores {
-			dsNames = append(dsNames, n)
-		}
-		sort.Strings(dsNames)
+		dsNames := slices.Sorted(maps.Keys(p.stores))
 		for _, dsName := range dsNames {
 			ds := p.stores[dsName]
 			if !ds.Up {
@@ -616,7 +605,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	server := storageServer(s)
 	storageFP := ""
 	if s.Fingerprint != "" {
-		fp, err := CanonicalFingerprint(s.Fingerprint)
+		fp, err := proxmox.NormalizeFingerprint(s.Fingerprint)
 		if err != nil {
 			pl.warn(Warning{Kind: WarnBadFingerprint, Cluster: cname, Storage: s.Storage,
 				Message: fmt.Sprintf("fingerprint of storage %s ignored: %v", s.Storage, err)})
@@ -915,18 +904,14 @@ func (pl *planner) attribute() {
 				Message: fmt.Sprintf("route attributes %s to cluster %s, but it is not read (no such datastore or namespace, or outside the namespaces allow-list); ignored", name, o.Cluster)})
 		}
 	}
-	keys := make([]string, 0, len(pl.byKey))
-	for k := range pl.byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(pl.byKey))
 	for _, key := range keys {
 		r := pl.byKey[key]
 		set := map[string]bool{}
 		for c := range pl.storageClusters[key] {
 			set[c] = true
 		}
-		fromStorages := sortedKeys(set)
+		fromStorages := slices.Sorted(maps.Keys(set))
 		named := uniqueSorted(attrib[key])
 		switch {
 		case len(named) > 1:
@@ -940,7 +925,9 @@ func (pl *planner) attribute() {
 			}
 			set[named[0]] = true
 		}
-		r.Clusters = sortedKeys(set)
+		// Never nil: the status page shows a repository no cluster
+		// reaches as "clusters": [].
+		r.Clusters = append([]string{}, slices.Sorted(maps.Keys(set))...)
 		switch {
 		case len(named) == 1:
 			r.Cluster = named[0]
@@ -954,21 +941,12 @@ func (pl *planner) attribute() {
 	}
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func uniqueSorted(s []string) []string {
 	m := map[string]bool{}
 	for _, v := range s {
 		m[v] = true
 	}
-	return sortedKeys(m)
+	return slices.Sorted(maps.Keys(m))
 }
 
 // finish copies the repositories into the plan and sorts everything.

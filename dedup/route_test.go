@@ -161,7 +161,7 @@ func TestBuildPlanRoutes(t *testing.T) {
 					t.Errorf("down PBS read directly: %+v", p.PBSListings)
 				}
 				// The fallback repository has the PBS namespace's identity.
-				if r := findRepo(t, p, "c1:s"); r.Key != pbsKey("fp:"+strings.ToLower(strings.ReplaceAll(fpPBS1, ":", "")), "store1", "c1") {
+				if r := findRepo(t, p, "c1:s"); r.Key != pbsKey("fp:"+strings.ToLower(fpPBS1), "store1", "c1") {
 					t.Errorf("fallback key %q", r.Key)
 				}
 			}},

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestShortestInterval(t *testing.T) {
@@ -319,4 +320,34 @@ func BenchmarkShortestInterval(b *testing.B) {
 			}
 		})
 	}
+}
+
+func FuzzShortestInterval(f *testing.F) {
+	for _, s := range []string{
+		"daily", "hourly", "weekly", "monthly", "21:00", "21:04", "06,18:30", "mon..fri 22:30", "sat 03:00",
+		"sat 15:00", "sun 03:00", "fri 09:00", "*/6:00", "*:0/15", "sun 01:00", "0/15", "8..17/3:00",
+		"*-*-01 00:00", "2024..2025-01-01", "sat..mon", "", "*:*:*", "mon,,", "1..",
+		"1970..9999-*-* *:*:*", "sun 1970..9999-02-29", "*:*:0/1", // adversarial: see testdata/fuzz/FuzzShortestInterval
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// Past the length limit every input takes the same path (rejected
+		// before parsing; TestShortestIntervalErrors covers huge ones), and
+		// the fuzzer's minimization of an "interesting" input is quadratic
+		// in its length: a 1.3 KB one kept both workers minimizing, not
+		// fuzzing, for most of a run, and made the run end inside a
+		// minimization ("context deadline exceeded").
+		if !utf8.ValidString(s) || len(s) > maxScheduleLen+8 {
+			return
+		}
+		v, err := ShortestInterval(s)
+		if err == nil && (v < 1 || v > 231*366*day) { // years are walked within 1970..2199
+			t.Fatalf("%q -> %d s", s, v)
+		}
+		// Errors quote at most the bounded schedule text, whatever the input.
+		if err != nil && len(err.Error()) > maxScheduleErrorLen {
+			t.Fatalf("%.40q: error of %d bytes", s, len(err.Error()))
+		}
+	})
 }

@@ -58,8 +58,8 @@ func taskFinished(t proxmox.Task) bool {
 	if t.EndTime <= 0 {
 		return false
 	}
-	c, _, err := ClassifyTaskStatus(t.Status)
-	return err == nil && c != TaskRunning
+	c, _, err := proxmox.ClassifyTaskStatus(t.Status)
+	return err == nil && c != proxmox.TaskRunning
 }
 
 // taskTimes returns start and end of a task, the start read from its UPID
@@ -67,7 +67,7 @@ func taskFinished(t proxmox.Task) bool {
 func taskTimes(t proxmox.Task) (start, end int64) {
 	start, end = int64(t.StartTime), int64(t.EndTime)
 	if start == 0 {
-		if u, err := ParseUPID(t.UPID); err == nil {
+		if u, err := proxmox.ParseUPID(t.UPID); err == nil {
 			start = u.StartTime
 		}
 	}
@@ -84,7 +84,7 @@ func taskTimes(t proxmox.Task) (start, end int64) {
 func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []TaskWithLog) map[GuestKey]TaskResult {
 	inventory := map[string]string{} // vmid -> backup type
 	for _, g := range guests {
-		if bt := BackupTypeOfGuest(g.Type); bt != "" {
+		if bt := proxmox.BackupTypeOfGuest(g.Type); bt != "" {
 			inventory[normalizeVMID(guestID(g))] = bt
 		}
 	}
@@ -122,8 +122,8 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 		if id := normalizeVMID(t.Task.ID); id != "" {
 			bt := ""
 			for _, l := range t.Log {
-				if ev, err := ParseTaskLogLine(l.T); err == nil && ev.Kind == LogStart && normalizeVMID(ev.VMID) == id {
-					bt = BackupTypeOfGuest(ev.GuestType)
+				if ev, err := proxmox.ParseTaskLogLine(l.T); err == nil && ev.Kind == proxmox.LogStart && normalizeVMID(ev.VMID) == id {
+					bt = proxmox.BackupTypeOfGuest(ev.GuestType)
 				}
 			}
 			if bt == "" {
@@ -133,7 +133,7 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 				continue
 			}
 			r := base
-			r.Success = TaskSucceeded(t.Task.Status)
+			r.Success = proxmox.TaskSucceeded(t.Task.Status)
 			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
 			continue
 		}
@@ -141,7 +141,7 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 			continue
 		}
 		for id, o := range resolveLog(t.Log) {
-			bt := BackupTypeOfGuest(o.guestType)
+			bt := proxmox.BackupTypeOfGuest(o.guestType)
 			if bt == "" {
 				bt = inventory[id]
 			}
@@ -173,7 +173,7 @@ func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
 	sort.SliceStable(ordered, func(a, b int) bool { return ordered[a].N < ordered[b].N })
 	out := map[string]*guestOutcome{}
 	for _, l := range ordered {
-		ev, err := ParseTaskLogLine(l.T)
+		ev, err := proxmox.ParseTaskLogLine(l.T)
 		if err != nil {
 			continue
 		}
@@ -184,12 +184,12 @@ func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
 			out[id] = o
 		}
 		switch ev.Kind {
-		case LogStart:
+		case proxmox.LogStart:
 			o.guestType = ev.GuestType
 			o.finished, o.failed, o.message = false, false, ""
-		case LogFinish:
+		case proxmox.LogFinish:
 			o.finished = true
-		case LogFail:
+		case proxmox.LogFail:
 			o.failed = true
 			o.message = ev.Message
 		}

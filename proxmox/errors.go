@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"unicode"
@@ -273,11 +274,7 @@ func proxmoxMessage(body []byte, reason string) string {
 	if err := json.Unmarshal(body, &env); err == nil && env.Message != nil {
 		text = strings.TrimSpace(*env.Message)
 		if len(env.Errors) > 0 {
-			keys := make([]string, 0, len(env.Errors))
-			for k := range env.Errors {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
+			keys := slices.Sorted(maps.Keys(env.Errors))
 			parts := make([]string, 0, len(keys))
 			for _, k := range keys {
 				parts = append(parts, k+": "+strings.TrimSpace(env.Errors[k]))
@@ -386,17 +383,28 @@ func tlsHint(c *CertificateError) string {
 // permCheck parses PVE's 403 message "Permission check failed (PATH, PRIVS)".
 var permCheck = regexp.MustCompile(`Permission check failed \(([^,()]+), ([^()]+)\)`)
 
-// permissionHint names the privilege an endpoint needs (REFERENCE.md §1.4).
+// permissionHint is the hint of a refused request: the privileges PVE's
+// 403 message names, else what the endpoint needs.
 func permissionHint(e *Error) string {
-	const tokenNote = " (privilege-separated tokens need ACLs of their own)"
 	if m := permCheck.FindStringSubmatch(e.Message); m != nil {
 		privs := strings.ReplaceAll(strings.TrimSpace(m[2]), "|", " or ")
 		return fmt.Sprintf("grant %s on %s to the token%s", privs, strings.TrimSpace(m[1]), tokenNote)
 	}
-	if priv := endpointPrivilege(e.Kind, e.Endpoint); priv != "" {
+	return PrivilegeHint(e.Kind, e.Endpoint)
+}
+
+const tokenNote = " (privilege-separated tokens need ACLs of their own)"
+
+// PrivilegeHint tells what to grant an API token so that it may use an
+// endpoint (a path below /api2/json, as in Error.Endpoint) of a PVE or PBS
+// API (kind "pve" or "pbs"). It serves both a refused request and a
+// listing that succeeded but looks filtered: PVE and PBS leave out of a
+// listing what the token may not see instead of refusing it.
+func PrivilegeHint(kind, endpoint string) string {
+	if priv := endpointPrivilege(kind, endpoint); priv != "" {
 		return "grant " + priv + " to the token" + tokenNote
 	}
-	if e.Kind == "pbs" {
+	if kind == "pbs" {
 		return "the token lacks a privilege: grant the Audit role on / (Sys.Audit + Datastore.Audit)" + tokenNote
 	}
 	return "the token lacks a privilege: grant PVEAuditor on / plus Datastore.Allocate (or Datastore.AllocateSpace + VM.Backup) on /storage" + tokenNote
@@ -415,7 +423,8 @@ func endpointPrivilege(kind, endpoint string) string {
 		case strings.HasPrefix(endpoint, "/nodes/") && len(seg) >= 3 && seg[2] == "tasks":
 			return "Sys.Audit on /system/tasks"
 		case strings.HasPrefix(endpoint, "/admin/datastore/") && len(seg) >= 3:
-			return "Datastore.Audit on /datastore/" + unescapeSeg(seg[2])
+			// Without it PBS lists only the groups the token owns.
+			return "Datastore.Audit on /datastore/" + unescapeSeg(seg[2]) + " (without it the token sees only the backup groups it owns)"
 		case strings.HasPrefix(endpoint, "/admin/"), strings.HasPrefix(endpoint, "/status/"), strings.HasPrefix(endpoint, "/config/"):
 			return "Datastore.Audit on /datastore"
 		}
@@ -430,7 +439,9 @@ func endpointPrivilege(kind, endpoint string) string {
 		return "Datastore.Audit or Datastore.AllocateSpace on /storage/" + unescapeSeg(seg[3]) +
 			" (and Datastore.Allocate, or Datastore.AllocateSpace + VM.Backup, to see backup volumes)"
 	case len(seg) >= 3 && seg[0] == "nodes" && seg[2] == "tasks":
-		return "Sys.Audit on /nodes/" + unescapeSeg(seg[1])
+		return "Sys.Audit on /nodes/" + unescapeSeg(seg[1]) + " (without it PVE lists only the token's own tasks)"
+	case len(seg) == 2 && seg[0] == "pools":
+		return PoolAuditPrivilege(unescapeSeg(seg[1])) + " (without it PVE leaves the pool out of /pools and out of its guests' rows)"
 	}
 	return ""
 }

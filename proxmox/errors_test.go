@@ -126,6 +126,7 @@ func TestHint(t *testing.T) {
 		{"pve storage content", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/nodes/pve1/storage/nfs-backup/content"},
 			"Datastore.Audit or Datastore.AllocateSpace on /storage/nfs-backup (and Datastore.Allocate, or Datastore.AllocateSpace + VM.Backup"},
 		{"pve node tasks", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/nodes/pve2/tasks"}, "Sys.Audit on /nodes/pve2"},
+		{"pve pool", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/pools/prod"}, "grant Pool.Audit on /pool/prod (without it PVE leaves the pool out"},
 		{"pve not-backed-up", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/cluster/backup-info/not-backed-up"}, "Sys.Audit on /"},
 		{"pve unknown endpoint", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/cluster/ha"}, "PVEAuditor"},
 		{"pbs node status", &Error{Kind: "pbs", Class: ClassPermission, Endpoint: "/nodes/localhost/status"}, "Sys.Audit on /system/status"},
@@ -150,6 +151,33 @@ func TestHint(t *testing.T) {
 	for _, c := range Classes {
 		if Hint(&Error{Class: c}) == "" {
 			t.Errorf("no hint for class %s", c)
+		}
+	}
+}
+
+// TestPrivilegeHint: the hint for a listing that succeeded but looks
+// filtered names the privilege and ACL path of its endpoint, as the hint of
+// a refused request does, whether the path names the node or the API
+// template's {node}.
+func TestPrivilegeHint(t *testing.T) {
+	for _, tc := range []struct {
+		kind, endpoint, want string
+	}{
+		{"pve", "/nodes/{node}/storage/nfs-backup/content", "Datastore.Audit or Datastore.AllocateSpace on /storage/nfs-backup (and Datastore.Allocate"},
+		{"pve", "/nodes/pve1/storage/nfs-backup/content", "on /storage/nfs-backup"},
+		{"pve", "/nodes/pve1/tasks", "only the token's own tasks"},
+		{"pbs", "/admin/datastore/store1/groups", "Datastore.Audit on /datastore/store1 (without it the token sees only the backup groups it owns)"},
+		{"pbs", "/nodes/localhost/tasks", "Sys.Audit on /system/tasks"},
+		{"pbs", "/somewhere/else", "Audit role on /"},
+		{"pve", "/somewhere/else", "PVEAuditor on /"},
+	} {
+		got := PrivilegeHint(tc.kind, tc.endpoint)
+		if !strings.Contains(got, tc.want) || !strings.Contains(got, tokenNote) {
+			t.Errorf("PrivilegeHint(%s, %s) = %q, want it to contain %q", tc.kind, tc.endpoint, got, tc.want)
+		}
+		// A refused request on the same endpoint gets the same hint.
+		if e := (&Error{Kind: tc.kind, Class: ClassPermission, Endpoint: tc.endpoint}); Hint(e) != got {
+			t.Errorf("%s %s: Hint %q differs from PrivilegeHint %q", tc.kind, tc.endpoint, Hint(e), got)
 		}
 	}
 }

@@ -33,6 +33,7 @@ func TestNormalizeFingerprint(t *testing.T) {
 		{in: strings.Replace(fpLower, "94", "zz", 1), err: "not hexadecimal"},
 		{in: strings.ReplaceAll(fpLower, ":", "-"), err: "not hexadecimal"},
 		{in: "md5 Fingerprint=" + fpLower, err: "two hex digits"},
+		{in: "sha256:" + bare, err: "two hex digits"},
 	} {
 		got, err := NormalizeFingerprint(tc.in)
 		if tc.err != "" {

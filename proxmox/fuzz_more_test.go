@@ -1,54 +1,14 @@
 package proxmox
 
 import (
-	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
 
 // Fuzz targets for every input the clients parse (issue 8) besides the
-// envelope and fingerprints (http_test.go, fingerprint_test.go): the fast
-// decoding path against the general one for every model, target URLs,
-// token ids, and the permission messages the hints read.
-
-// FuzzDecodeFastAgrees: for every response model, when the one-pass path
-// accepts a body, the general path accepts it too and decodes the same
-// value: the fast path may decline, never differ.
-func FuzzDecodeFastAgrees(f *testing.F) {
-	for _, name := range sampleFiles(f) {
-		b, err := os.ReadFile(filepath.Join(samplesDir, name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range []string{`{"data":[{"vmid":"100","template":"1"}]}`, `{"data":{"version":"8.1"},"total":1}`, `{"data":[]}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, m := range fuzzModels() {
-			fast := reflect.New(reflect.TypeOf(m).Elem())
-			if !decodeDataFast(body, fast.Interface()) {
-				continue
-			}
-			general := reflect.New(reflect.TypeOf(m).Elem())
-			d := &envelopeData{out: general.Interface()}
-			env := struct {
-				Data *envelopeData `json:"data"`
-			}{Data: d}
-			if err := json.Unmarshal(body, &env); err != nil || env.Data == nil || !d.present {
-				t.Fatalf("%T: fast path accepted %q, general path did not: %v", m, body, err)
-			}
-			if !reflect.DeepEqual(fast.Interface(), general.Interface()) {
-				t.Fatalf("%T: fast %+v, general %+v for %q", m, fast.Elem().Interface(), general.Elem().Interface(), body)
-			}
-		}
-	})
-}
+// envelope and fingerprints (decode_test.go, fingerprint_test.go): target
+// URLs, token ids, and the permission messages the hints read.
 
 // FuzzParseBaseURL: a target URL is accepted only as https with a host and
 // without credentials, query or fragment; what is accepted is normalised to

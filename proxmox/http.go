@@ -3,7 +3,6 @@ package proxmox
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +65,9 @@ type Target struct {
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
 	// MaxConcurrency bounds the requests in flight to this target; 0 means
-	// DefaultMaxConcurrency.
+	// DefaultMaxConcurrency. The bound is per client, across everything
+	// that uses it (overlapping scrapes included): this is the exporter's
+	// one request limiter.
 	MaxConcurrency int
 	// Logger receives warnings (insecure TLS, fail-over) and debug request
 	// logs; nil discards them.
@@ -299,6 +300,18 @@ func (c *Client) Close() {
 	}
 }
 
+// requestTimerKey is the context key of WithRequestTimer's function.
+type requestTimerKey struct{}
+
+// WithRequestTimer returns a context under which every Get reports how
+// long it took to fn, which must be safe for concurrent use. The time runs
+// from when the request got one of the target's request slots to when its
+// answer was decoded (fail-over attempts included): the wait for a slot is
+// the client's own queueing, not the target's latency.
+func WithRequestTimer(ctx context.Context, fn func(time.Duration)) context.Context {
+	return context.WithValue(ctx, requestTimerKey{}, fn)
+}
+
 // Get issues GET <url>/api2/json<path>?<query> and decodes the "data"
 // member of the response envelope into out (a pointer; nil discards it).
 // path must start with "/" and have its segments escaped (the typed
@@ -321,6 +334,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 			ctx.Err())
 	}
 	defer func() { <-c.sem }()
+	if timer, ok := ctx.Value(requestTimerKey{}).(func(time.Duration)); ok {
+		start := time.Now()
+		defer func() { timer(time.Since(start)) }()
+	}
 
 	first := int(c.sticky.Load())
 	order := make([]int, 0, len(c.endpoints))
@@ -469,58 +486,4 @@ func (c *Client) newError(path string, class ErrorClass, status int, msg string,
 		msg = strings.ReplaceAll(msg, c.secret, "<redacted>")
 	}
 	return &Error{Target: c.name, Kind: c.kind, Endpoint: path, Class: class, Status: status, Message: cleanMessage(msg), Err: err}
-}
-
-// envelopeData receives the "data" member of a response envelope and
-// records whether it was present.
-type envelopeData struct {
-	out     any
-	present bool
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (d *envelopeData) UnmarshalJSON(b []byte) error {
-	d.present = true
-	if d.out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, d.out)
-}
-
-// DecodeEnvelope decodes a Proxmox response body {"data": ...} and stores
-// the data into out (a pointer; nil only validates the envelope). Other
-// top-level members (total, digest, success) are ignored. A body that is
-// not a JSON object, has no "data", has "data": null, or whose data does
-// not fit out's type is an error: we rely on it.
-func DecodeEnvelope(body []byte, out any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errors.New("empty response body")
-	}
-	if out != nil && decodeDataFast(body, out) {
-		return nil
-	}
-	d := &envelopeData{out: out}
-	env := struct {
-		// A pointer, so JSON null sets it to nil instead of calling
-		// UnmarshalJSON: that is how null is told from absent.
-		Data *envelopeData `json:"data"`
-	}{Data: d}
-	if err := json.Unmarshal(body, &env); err != nil {
-		var synErr *json.SyntaxError
-		switch {
-		case errors.As(err, &synErr), errors.Is(err, io.ErrUnexpectedEOF):
-			return fmt.Errorf("malformed JSON: %v", err)
-		case !d.present && env.Data != nil:
-			return fmt.Errorf("response is not a JSON object: %v", err)
-		default:
-			return fmt.Errorf("unexpected data: %v", err)
-		}
-	}
-	switch {
-	case env.Data == nil:
-		return errors.New(`response "data" is null`)
-	case !d.present:
-		return errors.New(`response has no "data" member`)
-	}
-	return nil
 }

@@ -14,8 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -928,6 +926,107 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 }
 
+// TestConcurrencyLimitPeak: however many goroutines share a client (the
+// exporter's one request limiter), the target never sees more requests at
+// once than MaxConcurrency, and it does see that many.
+func TestConcurrencyLimitPeak(t *testing.T) {
+	var inFlight, peak atomic.Int64
+	reached := make(chan struct{})
+	var once sync.Once
+	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		v := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if v <= p || peak.CompareAndSwap(p, v) {
+				break
+			}
+		}
+		if v >= 3 {
+			once.Do(func() { close(reached) })
+		}
+		// Hold the slot until the bound was reached once, so the peak
+		// is the bound, not an accident of timing.
+		// A bound below 3 would never get there: answer after a while, and
+		// the peak check fails.
+		select {
+		case <-reached:
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+		okHandler(`{"data":[]}`)(w, r)
+	})
+	tg := pinned(t, "pbs", srv.URL)
+	tg.MaxConcurrency = 3
+	c := mustPBS(t, tg)
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			if _, err := c.Datastores(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p != 3 {
+		t.Errorf("peak %d requests in flight, want the bound 3", p)
+	}
+}
+
+// TestRequestTimer: under WithRequestTimer every request that got a slot
+// reports its duration once, failed ones included; one that never got a
+// slot reports nothing; without the timer nothing is reported.
+func TestRequestTimer(t *testing.T) {
+	arrived := make(chan struct{}, 10)
+	hang := newServer(t, nil, hangHandler(t, arrived))
+	tg := pinned(t, "pbs", hang.URL)
+	tg.MaxConcurrency = 1
+	c := mustPBS(t, tg)
+
+	var mu sync.Mutex
+	var got []time.Duration
+	timer := func(d time.Duration) { mu.Lock(); got = append(got, d); mu.Unlock() }
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+
+	ctx, cancel := context.WithCancel(WithRequestTimer(context.Background(), timer))
+	done := make(chan struct{})
+	go func() { _, _ = c.Datastores(ctx); close(done) }()
+	<-arrived // the one slot is taken
+	short, cancelShort := context.WithTimeout(WithRequestTimer(context.Background(), timer), 50*time.Millisecond)
+	defer cancelShort()
+	if _, err := c.Datastores(short); err == nil {
+		t.Fatal("a request without a slot succeeded")
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d durations reported before any request ended", n)
+	}
+	cancel()
+	<-done
+	if n := count(); n != 1 {
+		t.Fatalf("%d durations after the hanging request was cancelled, want 1", n)
+	}
+
+	ok := newServer(t, nil, okHandler(`{"data":[]}`))
+	tg.URLs = []string{ok.URL}
+	c2 := mustPBS(t, tg)
+	for range 3 {
+		if _, err := c2.Datastores(WithRequestTimer(context.Background(), timer)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c2.Datastores(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 4 {
+		t.Errorf("%d durations, want 4 (1 cancelled + 3 timed; the untimed one reports nothing)", n)
+	}
+	for _, d := range got {
+		if d <= 0 {
+			t.Errorf("duration %v", d)
+		}
+	}
+}
+
 func TestRequestsCount(t *testing.T) {
 	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api2/json/nodes" {
@@ -962,81 +1061,6 @@ func TestGetRawPathAndNilOut(t *testing.T) {
 	if got.Path != "/api2/json/cluster/options" || got.RawQuery != "x=1" {
 		t.Errorf("request URL = %s", got)
 	}
-}
-
-// ---- envelope decoding -----------------------------------------------------
-
-func TestDecodeEnvelope(t *testing.T) {
-	for _, tc := range []struct {
-		body string
-		want string // error substring, "" = ok
-	}{
-		{`{"data":[]}`, ""},
-		{`{"data":[{"node":"a"}],"total":1}`, ""},
-		{` {"total":1, "data":[] } `, ""},
-		{`{"data":null}`, `"data" is null`},
-		{`{}`, `no "data"`},
-		{`null`, `no "data"`},
-		{``, "empty response body"},
-		{`[]`, "not a JSON object"},
-		{`"data"`, "not a JSON object"},
-		{`{"data":{}}`, "unexpected data"},
-		{`{"data":[1]}`, "unexpected data"},
-		{`{"data":[]} trailing`, "malformed JSON"},
-		{`{"data":[`, "malformed JSON"},
-	} {
-		var out []Node
-		err := DecodeEnvelope([]byte(tc.body), &out)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%q: %v", tc.body, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%q: error %v, want %q", tc.body, err, tc.want)
-		}
-	}
-}
-
-// fuzzModels are fresh pointers to every response model.
-func fuzzModels() []any {
-	return []any{
-		new(PVEVersion), new([]ClusterStatusItem), new([]Node), new([]ClusterResource), new([]StorageConfig),
-		new([]NodeStorage), new([]BackupVolume), new([]BackupJob), new([]NotBackedUpGuest), new([]Task),
-		new(TaskStatus), new([]TaskLogLine),
-		new(PBSVersion), new([]Datastore), new([]DatastoreUsage), new(DatastoreStatus), new([]Namespace),
-		new([]BackupGroup), new([]Snapshot), new([]GCJobStatus), new([]JobStatus), new([]PBSTask),
-		new(PBSNodeStatus), new([]PBSCertificateInfo),
-	}
-}
-
-// FuzzDecodeEnvelope: no input makes decoding into any model, or message
-// extraction, panic; extracted messages are single clean lines.
-func FuzzDecodeEnvelope(f *testing.F) {
-	for _, name := range sampleFiles(f) {
-		b, err := os.ReadFile(filepath.Join(samplesDir, name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range []string{
-		`{"data":null}`, `{"data":[{"vmid":"1e400"}]}`, `{"data":[{"vmid":1e19}]}`, `{"data":[{"template":"maybe"}]}`,
-		`{"data":[{"backup-id":[1]}]}`, `{"data":{"info":null}}`, `{"message":"x\u0000y","errors":{"a":"b"}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, m := range fuzzModels() {
-			_ = DecodeEnvelope(body, m)
-		}
-		msg := proxmoxMessage(body, "Reason")
-		if strings.ContainsAny(msg, "\n\r\t\x00") || len(msg) > maxMessage+len("…") {
-			t.Errorf("message %q is not one clean, bounded line", msg)
-		}
-		class, _ := classifyStatus(500, msg)
-		if class == "" {
-			t.Error("empty class")
-		}
-	})
 }
 
 // TestPooledBodiesDoNotAlias: response buffers are reused, so nothing

@@ -5,34 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Bool decodes Proxmox booleans leniently: PVE writes 0/1 (sometimes as
 // strings), PBS writes true/false. An absent field decodes as false.
 type Bool bool
 
+// boolWords are the spellings Bool accepts, compared without case.
+var (
+	trueWords  = [][]byte{[]byte("1"), []byte("true"), []byte("yes"), []byte("on")}
+	falseWords = [][]byte{[]byte("0"), []byte("false"), []byte("no"), []byte("off"), []byte(""), []byte("null")}
+)
+
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *Bool) UnmarshalJSON(data []byte) error {
-	// What the APIs send, without allocating (listings hold thousands).
-	switch string(data) {
-	case "true", "1":
-		*b = true
-		return nil
-	case "false", "0":
-		*b = false
-		return nil
+	s := unquoted(data)
+	for _, w := range trueWords {
+		if bytes.EqualFold(s, w) {
+			*b = true
+			return nil
+		}
 	}
-	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
-	switch strings.ToLower(s) {
-	case "1", "true", "yes", "on":
-		*b = true
-	case "0", "false", "no", "off", "", "null":
-		*b = false
-	default:
-		return fmt.Errorf("cannot decode %s as a boolean", truncate(data))
+	for _, w := range falseWords {
+		if bytes.EqualFold(s, w) {
+			*b = false
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("cannot decode %s as a boolean", truncate(data))
 }
 
 // MarshalJSON encodes the boolean as PVE does (0/1).
@@ -49,21 +49,18 @@ type Int int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *Int) UnmarshalJSON(data []byte) error {
-	// A plain JSON integer, without allocating (listings hold thousands).
-	if v, ok := plainInt(data); ok {
-		*i = Int(v)
-		return nil
-	}
-	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
-	if s == "" || s == "null" {
+	s := unquoted(data)
+	if len(s) == 0 || string(s) == "null" {
 		*i = 0
 		return nil
 	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+	// string(s) does not escape (strconv copies what its errors keep), so
+	// listings of thousands of integers decode without allocating.
+	if v, err := strconv.ParseInt(string(s), 10, 64); err == nil {
 		*i = Int(v)
 		return nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || f != float64(int64(f)) {
 		return fmt.Errorf("cannot decode %s as an integer", truncate(data))
 	}
@@ -82,23 +79,26 @@ func (s *String) UnmarshalJSON(data []byte) error {
 		*s = ""
 		return nil
 	}
-	if data[0] == '"' {
-		if v, ok := plainString(data); ok {
-			*s = String(v)
-			return nil
-		}
-		var v string
-		if err := json.Unmarshal(data, &v); err != nil {
-			return err
-		}
-		*s = String(v)
-		return nil
-	}
-	if data[0] == '{' || data[0] == '[' {
+	switch data[0] {
+	case '"':
+		// encoding/json undoes the escapes and copies the bytes.
+		return json.Unmarshal(data, (*string)(s))
+	case '{', '[':
 		return fmt.Errorf("cannot decode %s as a string", truncate(data))
 	}
 	*s = String(data)
 	return nil
+}
+
+// unquoted is data without surrounding white space and one pair of
+// quotes: Bool and Int read "1" as 1. A value with escapes stays escaped,
+// and so fails to parse, as no number or boolean word needs one.
+func unquoted(data []byte) []byte {
+	s := bytes.TrimSpace(data)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	return s
 }
 
 func truncate(data []byte) string {
@@ -107,43 +107,4 @@ func truncate(data []byte) string {
 		return string(data[:max]) + "…"
 	}
 	return string(data)
-}
-
-// plainInt parses an optionally negative run of at most 18 digits (no
-// overflow possible) the way strconv.ParseInt would.
-func plainInt(data []byte) (int64, bool) {
-	neg := len(data) > 0 && data[0] == '-'
-	digits := data
-	if neg {
-		digits = data[1:]
-	}
-	if len(digits) == 0 || len(digits) > 18 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-// plainString decodes a JSON string without escapes whose bytes are
-// printable ASCII, which json.Unmarshal would return unchanged.
-func plainString(data []byte) (string, bool) {
-	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
-		return "", false
-	}
-	inner := data[1 : len(data)-1]
-	for _, c := range inner {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return "", false
-		}
-	}
-	return string(inner), true
 }

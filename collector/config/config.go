@@ -154,7 +154,7 @@ func (r Route) IsAttribution() bool { return r.PBS != "" }
 func Load(path string) (*Config, []Warning, error) {
 	data, err := readBounded(path, MaxConfigBytes)
 	if err != nil {
-		return nil, nil, Errors{{Source: path, Message: "cannot read config file: " + err.Error()}}
+		return nil, nil, Errors{{Source: path, Message: "cannot read config file: " + err.Error(), Err: err}}
 	}
 	return parse(data, path, filepath.Dir(path), os.LookupEnv)
 }

@@ -173,6 +173,6 @@ var badCases = []struct {
 		":9: pve[0].tls.insecure_skip_verify: want true or false, got a string",
 	}},
 	{"yaml_syntax", []string{
-		":1: invalid YAML: did not find expected ',' or ']'",
+		":2: invalid YAML: did not find expected ',' or ']'",
 	}},
 }

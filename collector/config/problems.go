@@ -18,10 +18,17 @@ type Error struct {
 	// Message says what is wrong and, where it can, how to fix it. It never
 	// contains a secret.
 	Message string
+	// Err is the underlying error, when there is one (the file could not
+	// be read), so that callers can tell a missing file apart with
+	// errors.Is(err, fs.ErrNotExist).
+	Err error
 }
 
 // Error formats the error as "source:line: key: message".
 func (e *Error) Error() string { return format(e.Source, e.Line, e.Key, e.Message) }
+
+// Unwrap returns the underlying error, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Warning is a finding that does not stop the config from loading (for
 // example insecure_skip_verify, or a secret file readable by others). The
@@ -49,6 +56,15 @@ func (es Errors) Error() string {
 		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the errors, so errors.Is and errors.As look into each.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
 }
 
 func format(source string, line int, key, msg string) string {

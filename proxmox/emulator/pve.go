@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -776,11 +777,7 @@ func pveClusterBackup(rc *reqCtx) reply {
 			w.fStrOpt("notes-template", j.NotesTemplate)
 			w.fStrOpt("comment", j.Comment)
 			if len(j.PruneBackups) > 0 {
-				keys := make([]string, 0, len(j.PruneBackups))
-				for k := range j.PruneBackups {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
+				keys := slices.Sorted(maps.Keys(j.PruneBackups))
 				w.key("prune-backups")
 				w.obj()
 				for _, k := range keys {

@@ -2,9 +2,10 @@ package emulator
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,11 +60,7 @@ func (s *shape) add(v any) {
 }
 
 func kinds(s *shape) string {
-	var ks []string
-	for k := range s.kinds {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
+	ks := slices.Sorted(maps.Keys(s.kinds))
 	return strings.Join(ks, "|")
 }
 

@@ -8,8 +8,9 @@ package mixinlint
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -224,11 +225,7 @@ func ParseDashboard(data []byte) (*Dashboard, error) {
 func LintDashboards(dashboards map[string]*Dashboard, known Known) []Problem {
 	var ps []Problem
 	uids := map[string]string{}
-	files := make([]string, 0, len(dashboards))
-	for f := range dashboards {
-		files = append(files, f)
-	}
-	sort.Strings(files)
+	files := slices.Sorted(maps.Keys(dashboards))
 	for _, file := range files {
 		d := dashboards[file]
 		add := func(where, format string, args ...any) {

@@ -1,20 +1,12 @@
 package mixinlint
 
 import (
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
-
-func keys(m map[string]bool) []string {
-	out := []string{}
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func TestMetricsFromExposition(t *testing.T) {
 	const golden = `# HELP proxmox_backup_target_up 1 if every request succeeded.
@@ -37,8 +29,8 @@ proxmox_backup_snapshots 3
 		"proxmox_backup_target_errors_total",
 		"proxmox_backup_target_up",
 	}
-	if !reflect.DeepEqual(keys(got), want) {
-		t.Errorf("got %q, want %q", keys(got), want)
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(got)), want) {
+		t.Errorf("got %q, want %q", slices.Sorted(maps.Keys(got)), want)
 	}
 }
 
@@ -61,7 +53,7 @@ func TestMetricsFromContract(t *testing.T) {
 		"proxmox_backup_last_verification",
 		"proxmox_backup_target_errors_total",
 	}
-	if !reflect.DeepEqual(keys(got), want) {
-		t.Errorf("got %q, want %q", keys(got), want)
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(got)), want) {
+		t.Errorf("got %q, want %q", slices.Sorted(maps.Keys(got)), want)
 	}
 }

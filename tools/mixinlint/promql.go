@@ -1,8 +1,9 @@
 package mixinlint
 
 import (
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -72,12 +73,7 @@ func MetricNames(expr string) []string {
 			i++
 		}
 	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return append([]string{}, slices.Sorted(maps.Keys(seen))...) // an expression without metrics names none, not nil
 }
 
 // stripDelimited removes string literals and the contents of {...} and
