@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
@@ -47,7 +48,11 @@ func TestStalePinReadThroughPVE(t *testing.T) {
 	w := httptest.NewRecorder()
 	l.coll.StatusHandler().ServeHTTP(w, httptest.NewRequest("GET", "/status?format=json", nil))
 	js := w.Body.String()
-	if !strings.Contains(js, `"stale_pin"`) || !strings.Contains(js, "aabbccddeeff") || !strings.Contains(js, strings.ToLower(strings.ReplaceAll(l.srv.PBSFingerprint("pbs1"), ":", ""))[:12]) {
+	presented, err := proxmox.NormalizeFingerprint(l.srv.PBSFingerprint("pbs1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js, `"stale_pin"`) || !strings.Contains(js, strings.ToLower(stale)) || !strings.Contains(js, presented) {
 		t.Errorf("/status names no stale pin with both fingerprints:\n%s", js)
 	}
 }

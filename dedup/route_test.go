@@ -179,12 +179,12 @@ func TestBuildPlanRoutes(t *testing.T) {
 						t.Errorf("a stale pin's PVE path is suppressed as a PBS path: %+v", sp)
 					}
 				}
-				pbsIdentity := pbsKey("fp:"+strings.ToLower(strings.ReplaceAll(fpPBS1, ":", "")), "store1", "c1")
+				pbsIdentity := pbsKey("fp:"+strings.ToLower(fpPBS1), "store1", "c1")
 				if r := findRepo(t, p, "c1:s"); r.Key == pbsIdentity {
 					t.Errorf("stale pin keyed as the PBS it does not reach: %q", r.Key)
 				}
 				for _, w := range p.Warnings {
-					if w.Kind == WarnStalePin && !(strings.Contains(w.Message, "pbs1") && strings.Contains(w.Message, "aafdace7") && strings.Contains(w.Message, "94fdace7")) {
+					if w.Kind == WarnStalePin && !(strings.Contains(w.Message, "pbs1") && strings.Contains(w.Message, "aa:fd:ac:e7") && strings.Contains(w.Message, "94:fd:ac:e7")) {
 						t.Errorf("stale pin warning names not the PBS, the pin and the presented fingerprint: %q", w.Message)
 					}
 				}
