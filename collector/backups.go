@@ -78,7 +78,7 @@ func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 		if cd == nil {
 			continue
 		}
-		if cd.jobsOK {
+		if cd.jobsOK && !g.InJobUnknown {
 			e.gauge(descs.guestInJob, boolFloat(g.InJob), l)
 			if g.InJob && g.ExpectedIntervalSeconds > 0 {
 				e.gauge(descs.guestExpectedInterval, float64(g.ExpectedIntervalSeconds), l)

@@ -56,6 +56,10 @@ type propEstate struct {
 	// absent (the fault touches no such place), or not predicted (a 500
 	// on a pbs storage matters only if it is read through PVE).
 	unknown propUnknown
+	// stalePins are the pbs storages whose pinned fingerprint no PBS
+	// presents: PVE cannot read them, and they must never be mapped to
+	// the PBS at their address.
+	stalePins []string
 }
 
 type propUnknown int
@@ -301,7 +305,99 @@ func genEstate(seed uint64) *propEstate {
 			e.faults = append(e.faults, emulator.Fault{Target: "pbs1", Kind: emulator.Down})
 		}
 	}
+	genPoolsAndPins(seed, e)
 	return e
+}
+
+// propStalePin is a fingerprint no emulated PBS presents.
+const propStalePin = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
+
+// genPoolsAndPins adds, from a stream of its own (the rest of the estate
+// stays as the seed always made it): pools for some guests, backup jobs
+// that select by pool, vmid or all, a token that lacks Pool.Audit on some
+// pools, and stale fingerprint pins on pbs storages.
+func genPoolsAndPins(seed uint64, e *propEstate) {
+	rnd := rand.New(rand.NewPCG(seed, 0x9001))
+	chance := func(p float64) bool { return rnd.Float64() < p }
+	c := e.model.Cluster(propCluster)
+	pools := []string{"prod", "dev"}
+	for _, g := range c.Guests {
+		if chance(0.6) {
+			g.Pool = pools[rnd.IntN(len(pools))]
+		}
+	}
+	if chance(0.7) {
+		j := &emulator.BackupJob{ID: "backup-pool", Schedule: "02:00", Pool: pools[rnd.IntN(len(pools))]}
+		if chance(0.25) {
+			j.Node = c.Nodes[rnd.IntN(len(c.Nodes))].Name
+		}
+		j.Disabled = chance(0.15)
+		c.Jobs = append(c.Jobs, j)
+	}
+	if chance(0.4) {
+		c.Jobs = append(c.Jobs, &emulator.BackupJob{ID: "backup-some", Schedule: "03:00", VMIDs: []int{c.Guests[0].VMID}})
+	}
+	if chance(0.2) {
+		c.Jobs = append(c.Jobs, &emulator.BackupJob{ID: "backup-all", Schedule: "04:00", All: true, Exclude: []int{c.Guests[len(c.Guests)-1].VMID}})
+	}
+	for _, p := range pools {
+		if chance(0.4) {
+			c.NoPoolAudit = append(c.NoPoolAudit, p)
+		}
+	}
+	for _, st := range c.Storages {
+		if st.Type == "pbs" && chance(0.25) {
+			st.Fingerprint = propStalePin
+			e.stalePins = append(e.stalePins, st.ID)
+			// PVE cannot list it, and the cluster reaches it: every
+			// guest's count is unknown.
+			e.unknown = propAllUnknown
+		}
+	}
+}
+
+// propInJob is the truth of guest_in_job from the model: "1" or "0" when
+// a token with the model's privileges can know it, "" (absent) when not.
+// A job covers a guest by its real pool membership; the exporter can know
+// it when a job covers the guest without depending on a pool the token
+// may not see, or when no enabled job of such a pool may select it (a
+// guest shown in a visible pool is in no other).
+func propInJob(c *emulator.Cluster) map[string]string {
+	out := map[string]string{}
+	for _, g := range c.Guests {
+		covered, knownCovered, maybe := false, false, false
+		for _, j := range c.Jobs {
+			if j.Disabled {
+				continue
+			}
+			hidden := j.Pool != "" && !j.All && len(j.VMIDs) == 0 && slices.Contains(c.NoPoolAudit, j.Pool)
+			if j.Selects(g) {
+				covered = true
+				knownCovered = knownCovered || !hidden
+			}
+			shownPool := g.Pool
+			if slices.Contains(c.NoPoolAudit, g.Pool) {
+				shownPool = ""
+			}
+			inPool := *g
+			inPool.Pool = j.Pool
+			if hidden && shownPool == "" && j.Selects(&inPool) {
+				maybe = true
+			}
+		}
+		key := dedupType(g.Type) + "/" + strconv.Itoa(g.VMID)
+		switch {
+		case knownCovered:
+			out[key] = "1"
+		case maybe:
+			out[key] = ""
+		case covered:
+			panic("covered by a hidden pool's job, yet not maybe: " + key)
+		default:
+			out[key] = "0"
+		}
+	}
+	return out
 }
 
 // propTruth computes, from the model alone, the places the cluster reaches
@@ -338,6 +434,10 @@ func propTruth(m *emulator.Model) (places map[string]*propPlace, guests map[stri
 			continue
 		}
 		switch {
+		case st.Type == "pbs" && st.Fingerprint == propStalePin:
+			// Read through PVE, which cannot reach the PBS with that
+			// pin: a place of its own that shows nothing.
+			add("stale\x00"+st.ID, propCluster+":"+st.ID, "", time.Time{})
 		case st.Type == "pbs":
 			place := "pbs\x00" + st.PBS + "\x00" + st.Datastore + "\x00" + st.Namespace
 			add(place, propCluster+":"+st.ID, "", time.Time{})
@@ -388,7 +488,7 @@ func propTruth(m *emulator.Model) (places map[string]*propPlace, guests map[stri
 func propFloat(ts int64) string { return strconv.FormatFloat(float64(ts), 'g', -1, 64) }
 
 func TestPropertyEndToEnd(t *testing.T) {
-	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks int
+	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks, inJobChecked, inJobUnknown, stalePins int
 	for seed := uint64(1); seed <= propSeeds; seed++ {
 		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
 			est := genEstate(seed)
@@ -448,6 +548,35 @@ func TestPropertyEndToEnd(t *testing.T) {
 				}
 			}
 
+			// guest_in_job: the model's truth, absent where the token
+			// cannot know it, for every guest the exporter lists.
+			for key, want := range propInJob(est.model.Cluster(propCluster)) {
+				typ, id, _ := strings.Cut(key, "/")
+				if _, listed := x.get("proxmox_backup_guest_info", "cluster", propCluster, "backup_type", typ, "backup_id", id); !listed {
+					continue
+				}
+				inJobChecked++
+				got, ok := x.get("proxmox_backup_guest_in_job", "cluster", propCluster, "backup_type", typ, "backup_id", id)
+				switch {
+				case want == "" && ok:
+					bad = append(bad, fmt.Sprintf("guest %s: guest_in_job = %s, want absent (a job selects a pool the token may not see)", key, got))
+				case want != "" && got != want:
+					bad = append(bad, fmt.Sprintf("guest %s: guest_in_job = %q (present %v), want %s", key, got, ok, want))
+				case want == "":
+					inJobUnknown++
+				}
+			}
+			// A stale pin is read through PVE as a place of its own, and
+			// that read fails: never mapped to the PBS at its address.
+			for _, id := range est.stalePins {
+				stalePins++
+				route, _ := x.get("proxmox_backup_storage_route_info", "cluster", propCluster, "storage", id, "repository", propCluster+":"+id, "route", "pve_fallback")
+				up, ok := x.get("proxmox_backup_repository_up", "repository", propCluster+":"+id)
+				if route != "1" || !ok || up != "0" {
+					bad = append(bad, fmt.Sprintf("stale pin %s: route_info pve_fallback = %q, repository_up = %q (present %v); want 1 and 0", id, route, up, ok))
+				}
+			}
+
 			// Per group per repository: a place's groups exactly as in the
 			// model, under whichever name its route gives it; a place may be
 			// missing only under a fault.
@@ -501,8 +630,8 @@ func TestPropertyEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE): %d guests checked (%d absent under faults), %d groups checked",
-		estates, faults, fallbacks, guestsChecked, guestsAbsent, groupsChecked)
+	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE, %d stale pins): %d guests checked (%d absent under faults), %d groups checked, guest_in_job of %d guests checked (%d unknown: hidden pool)",
+		estates, faults, fallbacks, stalePins, guestsChecked, guestsAbsent, groupsChecked, inJobChecked, inJobUnknown)
 }
 
 // describeStorages summarises the storages of an estate for a failure

@@ -32,6 +32,7 @@ type pveAPI interface {
 	NodeStorage(ctx context.Context, node, content string) ([]proxmox.NodeStorage, error)
 	StorageContent(ctx context.Context, node, storage string) ([]proxmox.BackupVolume, error)
 	BackupJobs(ctx context.Context) ([]proxmox.BackupJob, error)
+	Pools(ctx context.Context) ([]proxmox.Pool, error)
 	pveTaskAPI
 }
 
@@ -148,6 +149,10 @@ type clusterData struct {
 	nodeStorages map[string][]proxmox.NodeStorage
 	jobs         []proxmox.BackupJob
 	jobsOK       bool
+	// pools are the pools the token may see, read only when a job selects
+	// by pool (dedup.NeedsPools); poolsOK says they were read.
+	pools   []string
+	poolsOK bool
 
 	// tasks is the newest finished vzdump task per guest "type/vmid";
 	// tasksUnknown names the nodes whose tasks could not be read (failed or
@@ -516,6 +521,20 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 			return
 		}
 		cd.jobsOK = true
+		if !dedup.NeedsPools(cd.jobs) {
+			return
+		}
+		// PVE hides the pools the token lacks Pool.Audit on, also from the
+		// guest rows: dedup needs to know which ones it sees.
+		var pools []proxmox.Pool
+		if err := run.call(func() (err error) { pools, err = api.Pools(ctx); return err }); err != nil {
+			run.fail("GET /pools", "jobs", err, "")
+			return
+		}
+		for _, p := range pools {
+			cd.pools = append(cd.pools, p.PoolID)
+		}
+		cd.poolsOK = true
 	})
 	planWG.Wait()
 
@@ -767,6 +786,7 @@ func completeEstate(res *scrapeResult) {
 	for i, cd := range res.clusters {
 		c := &res.estate.Clusters[i]
 		c.Up, c.Guests, c.Jobs = cd.up, cd.guests, cd.jobs
+		c.Pools, c.PoolsRead = cd.pools, cd.poolsOK
 	}
 }
 
@@ -906,8 +926,9 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.T
 
 // noteWarnings records dedup's permission warnings on their targets,
 // counted in target_errors_total{reason="permission"}: an empty listing
-// where PVE reports data (permission_suspected), and a listing without the
-// backups that tasks made (backups_hidden).
+// where PVE reports data (permission_suspected), a listing without the
+// backups that tasks made (backups_hidden), and a job's pool the token may
+// not see (pool_hidden).
 func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 	repos := map[string]dedup.Repository{}
 	for _, r := range res.plan.Repositories {
@@ -915,10 +936,13 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 	}
 	for _, w := range res.merged.Warnings {
 		var f Failure
-		kind := ""
+		// kind limits the warning to the target's PVE or PBS side;
+		// hintPath is the API path whose privilege the hint names.
+		kind, hintPath := "", ""
 		switch w.Kind {
 		case dedup.WarnPermissionSuspected:
 			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage}
+			hintPath = proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage))
 		case dedup.WarnBackupsHidden:
 			r := repos[w.Repository]
 			kind = r.Kind
@@ -932,6 +956,13 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 				f.Endpoint = proxmox.EndpointStorageContent(node, r.Storage)
 			}
 			f.Part = "repository " + r.Name
+			hintPath = proxmox.PathOf(f.Endpoint)
+		case dedup.WarnPoolHidden:
+			// GET /pools answered; the pool was simply not in it. What
+			// makes it visible is the pool's own privilege.
+			kind = dedup.KindPVE
+			f = Failure{Endpoint: proxmox.EndpointPools, Part: "job " + w.Job}
+			hintPath = "/pools/" + w.Pool
 		default:
 			continue
 		}
@@ -939,10 +970,7 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 		for _, r := range res.runs {
 			if r.name == w.Target && (kind == "" || r.kind == kind) {
 				g := f
-				g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(f.Endpoint))
-				if kind == "" {
-					g.Hint = proxmox.PrivilegeHint(r.kind, proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage)))
-				}
+				g.Hint = proxmox.PrivilegeHint(r.kind, hintPath)
 				r.warn(g)
 			}
 		}

@@ -177,7 +177,7 @@ func (c *Collector) status(res *scrapeResult) Status {
 		default:
 			gc.WithoutBackup++
 		}
-		if !g.InJob {
+		if !g.InJob && !g.InJobUnknown {
 			gc.NotInJob++
 		}
 		st.Guests[g.Cluster] = gc

@@ -79,7 +79,8 @@ func (s *GuestState) UnmarshalText(b []byte) error {
 type GuestFacts struct {
 	// JobsKnown is false when the cluster's backup jobs could not be read:
 	// InJob and ExpectedIntervalSeconds then say nothing (no
-	// guest_in_job series is exported).
+	// guest_in_job series is exported). A guest's own InJobUnknown says
+	// the same of that guest alone.
 	JobsKnown bool
 	// TaskFailed is true when the guest's part of its newest finished
 	// vzdump task failed; false when it succeeded, there is none, or the
@@ -128,7 +129,7 @@ func JudgeGuest(g *GuestAggregate, f GuestFacts, now int64) GuestVerdict {
 	if f.TaskFailed {
 		v.Problems = append(v.Problems, GuestTaskFailed)
 	}
-	if f.JobsKnown && !g.InJob {
+	if f.JobsKnown && !g.InJob && !g.InJobUnknown {
 		v.Problems = append(v.Problems, GuestNotInJob)
 	}
 	if !g.Known {

@@ -264,6 +264,9 @@ func roughenEstate(rng *rand.Rand, e Estate) Estate {
 	for i := range e.Clusters {
 		c := &e.Clusters[i]
 		c.Jobs = randomJobs(rng)
+		// The pools the token may see: both, one, none, or not read.
+		c.PoolsRead = rng.IntN(4) != 0
+		c.Pools = [][]string{nil, {"prod"}, {"test"}, {"prod", "test"}}[rng.IntN(4)]
 		c.Guests = slices.Clone(c.Guests)
 		for j := range c.Guests {
 			c.Guests[j].Tags = []string{"", "b;a", "prod"}[rng.IntN(3)]

@@ -192,10 +192,13 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		if known {
 			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists)
 		}
-		jobs := prepareJobs(c.Jobs)
+		jobs := prepareJobs(c.Jobs, c.Pools, c.PoolsRead)
 		report := func(j *proxmox.BackupJob, err error) {
 			warn(Warning{Kind: WarnScheduleUnparsable, Cluster: cname, Target: c.Target,
 				Message: fmt.Sprintf("backup job %s: schedule %q: %v", j.ID, j.Schedule, err)})
+		}
+		for _, w := range jobs.hiddenPoolWarnings(cname, c.Target, c.PoolsRead) {
+			warn(w)
 		}
 		for j := range inventory.guests {
 			kg := &inventory.guests[j]
@@ -211,7 +214,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			if known {
 				a.Snapshots, a.Last, a.LastCopies = unionTimes(lists[off[j]:off[j+1]])
 			}
-			a.InJob, a.ExpectedIntervalSeconds = jobs.cover(g, kg.id, intervals, report)
+			a.InJob, a.InJobUnknown, a.ExpectedIntervalSeconds = jobs.cover(g, kg.id, intervals, report)
 			res.Guests = append(res.Guests, a)
 		}
 	}
@@ -677,92 +680,6 @@ func SplitTags(s string) []string {
 type intervalResult struct {
 	seconds int64
 	err     error
-}
-
-// clusterJobs are a cluster's backup jobs prepared once per Merge for
-// matching each of its guests: JobSelects splits and normalises the id
-// list and formats the guest's VMID on every call, an allocation or more
-// per guest and job.
-type clusterJobs []preparedJob
-
-// preparedJob is an enabled vzdump job with its id list (exclude for all,
-// else vmid) normalised into a set.
-type preparedJob struct {
-	job *proxmox.BackupJob
-	ids map[string]bool
-}
-
-// prepareJobs keeps the jobs JobCovers can accept, in CoveringJobs' order
-// (by id, stable).
-func prepareJobs(jobs []proxmox.BackupJob) clusterJobs {
-	var out clusterJobs
-	for i := range jobs {
-		j := &jobs[i]
-		if !j.IsEnabled() || j.Type != "" && j.Type != "vzdump" {
-			continue
-		}
-		pj := preparedJob{job: j}
-		list := string(j.VMID)
-		if j.All {
-			list = string(j.Exclude)
-		}
-		for _, v := range splitIDList(list) {
-			if pj.ids == nil {
-				pj.ids = map[string]bool{}
-			}
-			pj.ids[normalizeVMID(v)] = true
-		}
-		out = append(out, pj)
-	}
-	slices.SortStableFunc(out, func(a, b preparedJob) int { return strings.Compare(a.job.ID, b.job.ID) })
-	return out
-}
-
-// selects is JobSelects for a job that JobCovers would look at, and a
-// guest whose normalised VMID is id. CoveringJobs is built on it, and
-// TestCoveringJobsAndSplitTagsMatchReference compares that with JobCovers.
-func (pj *preparedJob) selects(g *proxmox.ClusterResource, id string) bool {
-	j := pj.job
-	if j.Node != "" && j.Node != g.Node || id == "" {
-		return false
-	}
-	switch {
-	case bool(j.All):
-		return !pj.ids[id]
-	case string(j.VMID) != "":
-		return pj.ids[id]
-	case j.Pool != "":
-		return g.Pool == j.Pool
-	}
-	return false
-}
-
-// cover returns whether a job covers the guest (id is its normalised
-// VMID) and the shortest interval over the covering jobs' schedules: 0
-// (unknown) when there are none or one of them cannot be parsed, because
-// the shortest is then not known; the first such job, in id order, is
-// reported. Schedules are parsed once per Merge (cache).
-func (jobs clusterJobs) cover(g *proxmox.ClusterResource, id string, cache map[string]intervalResult, report func(*proxmox.BackupJob, error)) (inJob bool, interval int64) {
-	for i := range jobs {
-		pj := &jobs[i]
-		if !pj.selects(g, id) {
-			continue
-		}
-		inJob = true
-		r, ok := cache[pj.job.Schedule]
-		if !ok {
-			r.seconds, r.err = ShortestInterval(pj.job.Schedule)
-			cache[pj.job.Schedule] = r
-		}
-		if r.err != nil {
-			report(pj.job, r.err)
-			return true, 0
-		}
-		if interval == 0 || r.seconds < interval {
-			interval = r.seconds
-		}
-	}
-	return inJob, interval
 }
 
 // permissionSuspect flags a PVE listing that came back empty although the

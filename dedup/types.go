@@ -65,6 +65,15 @@ type Cluster struct {
 	// lacks a storage, or lists it with enabled=0, does not have it.
 	NodeStorages map[string][]proxmox.NodeStorage
 	Jobs         []proxmox.BackupJob
+	// Pools are the pools the token may see (GET /pools lists only those
+	// with proxmox.PoolAuditPrivilege), and PoolsRead says they were read;
+	// read them when NeedsPools says a job selects by pool. PVE drops a
+	// hidden pool from its guests' rows too, so a guest without a pool may
+	// still be in a hidden one: an enabled job selecting a pool not among
+	// Pools (any pool, while PoolsRead is false) leaves InJob unknown for
+	// the guests no other job covers, with a WarnPoolHidden warning.
+	Pools     []string
+	PoolsRead bool
 }
 
 // PBS is one configured Proxmox Backup Server and what was read of it.
@@ -253,7 +262,10 @@ type Warning struct {
 	// Repository names the repository the warning takes down, when it
 	// takes one down (WarnBackupsHidden).
 	Repository string `json:"repository"`
-	Message    string `json:"message"`
+	// Job and Pool name the backup job and its pool (WarnPoolHidden).
+	Job     string `json:"job"`
+	Pool    string `json:"pool"`
+	Message string `json:"message"`
 }
 
 // Warning kinds.
@@ -289,6 +301,10 @@ const (
 	// guest's jobs write to hides it (PVE and PBS filter listings by the
 	// token's privileges with HTTP 200). The repository is then down.
 	WarnBackupsHidden = "backups_hidden"
+	// WarnPoolHidden: an enabled backup job selects a pool the token may
+	// not see (it lacks Pool.Audit on it), so PVE hides which guests are
+	// in it: those no other job covers have no known InJob.
+	WarnPoolHidden = "pool_hidden"
 	// WarnOverrideConflict: config routes contradict each other or the
 	// storage mapping; what was applied is in the message.
 	WarnOverrideConflict = "override_conflict"
@@ -411,7 +427,12 @@ type GuestAggregate struct {
 	Last       int64 // 0 when none
 	LastCopies int
 	InJob      bool
+	// InJobUnknown is true when no job is known to cover the guest but an
+	// enabled job selects a pool the token cannot see (Cluster.Pools):
+	// InJob is then false and says nothing, and guest_in_job is absent.
+	InJobUnknown bool
 	// ExpectedIntervalSeconds is the shortest interval between runs of the
-	// enabled jobs covering the guest; 0 when unknown.
+	// enabled jobs covering the guest; 0 when unknown (also when a job of
+	// hidden membership might run more often).
 	ExpectedIntervalSeconds int64
 }

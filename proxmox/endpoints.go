@@ -15,6 +15,7 @@ const (
 	EndpointClusterResourcesVM = "GET /cluster/resources?type=vm"
 	EndpointStorageConfig      = "GET /storage"
 	EndpointBackupJobs         = "GET /cluster/backup"
+	EndpointPools              = "GET /pools"
 	EndpointDatastores         = "GET /admin/datastore"
 	EndpointDatastoreUsage     = "GET /status/datastore-usage"
 	EndpointGCStatus           = "GET /admin/gc"

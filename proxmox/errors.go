@@ -440,8 +440,19 @@ func endpointPrivilege(kind, endpoint string) string {
 			" (and Datastore.Allocate, or Datastore.AllocateSpace + VM.Backup, to see backup volumes)"
 	case len(seg) >= 3 && seg[0] == "nodes" && seg[2] == "tasks":
 		return "Sys.Audit on /nodes/" + unescapeSeg(seg[1]) + " (without it PVE lists only the token's own tasks)"
+	case len(seg) == 2 && seg[0] == "pools":
+		return PoolAuditPrivilege(unescapeSeg(seg[1])) + " (without it PVE leaves the pool out of /pools and out of its guests' rows)"
 	}
 	return ""
+}
+
+// PoolAuditPrivilege is the privilege that makes pool visible to a token:
+// without it PVE drops the pool from GET /pools and from the pool field of
+// /cluster/resources guest rows, without an error (pve-manager
+// PVE/API2/Cluster.pm resources, PVE/API2/Pool.pm index), so a backup job
+// that selects by that pool has members nobody can see.
+func PoolAuditPrivilege(pool string) string {
+	return "Pool.Audit on /pool/" + pool
 }
 
 func unescapeSeg(s string) string {

@@ -106,6 +106,12 @@ func TestProxmoxMessage(t *testing.T) {
 	}
 }
 
+func TestPoolAuditPrivilege(t *testing.T) {
+	if got, want := PoolAuditPrivilege("media"), "Pool.Audit on /pool/media"; got != want {
+		t.Errorf("PoolAuditPrivilege = %q, want %q", got, want)
+	}
+}
+
 func TestHint(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -120,6 +126,7 @@ func TestHint(t *testing.T) {
 		{"pve storage content", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/nodes/pve1/storage/nfs-backup/content"},
 			"Datastore.Audit or Datastore.AllocateSpace on /storage/nfs-backup (and Datastore.Allocate, or Datastore.AllocateSpace + VM.Backup"},
 		{"pve node tasks", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/nodes/pve2/tasks"}, "Sys.Audit on /nodes/pve2"},
+		{"pve pool", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/pools/prod"}, "grant Pool.Audit on /pool/prod (without it PVE leaves the pool out"},
 		{"pve not-backed-up", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/cluster/backup-info/not-backed-up"}, "Sys.Audit on /"},
 		{"pve unknown endpoint", &Error{Kind: "pve", Class: ClassPermission, Endpoint: "/cluster/ha"}, "PVEAuditor"},
 		{"pbs node status", &Error{Kind: "pbs", Class: ClassPermission, Endpoint: "/nodes/localhost/status"}, "Sys.Audit on /system/status"},

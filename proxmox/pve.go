@@ -126,6 +126,13 @@ func (c *PVEClient) BackupJobs(ctx context.Context) ([]BackupJob, error) {
 	return getList[BackupJob](ctx, c.Client, "/cluster/backup", nil)
 }
 
+// Pools is GET /pools: the pools the token may see. It never fails for a
+// missing privilege: pools without PoolAuditPrivilege are silently left
+// out (pve-manager PVE/API2/Pool.pm index).
+func (c *PVEClient) Pools(ctx context.Context) ([]Pool, error) {
+	return getList[Pool](ctx, c.Client, "/pools", nil)
+}
+
 // NotBackedUp is GET /cluster/backup-info/not-backed-up (needs Sys.Audit
 // on /). PVE counts disabled jobs as coverage.
 func (c *PVEClient) NotBackedUp(ctx context.Context) ([]NotBackedUpGuest, error) {

@@ -141,6 +141,15 @@ type BackupJob struct {
 // IsEnabled applies PVE's default: a job without an enabled field runs.
 func (j BackupJob) IsEnabled() bool { return j.Enabled == nil || bool(*j.Enabled) }
 
+// Pool is one row of GET /pools: a resource pool the caller may audit.
+// PVE lists only the pools on which the token has Pool.Audit
+// (PoolAuditPrivilege), and leaves the pool out of /cluster/resources guest
+// rows for the others.
+type Pool struct {
+	PoolID  string `json:"poolid"`
+	Comment string `json:"comment"`
+}
+
 // NotBackedUpGuest is one row of GET /cluster/backup-info/not-backed-up.
 type NotBackedUpGuest struct {
 	VMID Int    `json:"vmid"`

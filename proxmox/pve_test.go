@@ -136,6 +136,8 @@ func TestPVERequests(t *testing.T) {
 			}},
 		{name: "BackupJobs", sample: "pve-cluster-backup.json", path: "/cluster/backup", rows: 2,
 			call: func(ctx context.Context, c *PVEClient) (int, error) { return rows(c.BackupJobs(ctx)) }},
+		{name: "Pools", sample: "pve-pools.json", path: "/pools", rows: 2,
+			call: func(ctx context.Context, c *PVEClient) (int, error) { return rows(c.Pools(ctx)) }},
 		{name: "NotBackedUp", sample: "pve-cluster-backup-info-not-backed-up.json", path: "/cluster/backup-info/not-backed-up", rows: 1,
 			call: func(ctx context.Context, c *PVEClient) (int, error) { return rows(c.NotBackedUp(ctx)) }},
 		{name: "ClusterTasks", sample: "pve-cluster-tasks.json", path: "/cluster/tasks", rows: 3,

@@ -332,6 +332,13 @@ var sampleChecks = map[string]func(t *testing.T, body []byte){
 		eq(t, "enabled: 1", j[1].IsEnabled(), true)
 		eq(t, "storage", j[1].Storage, "pve-backup")
 	},
+	"pve-pools.json": func(t *testing.T, b []byte) {
+		p := decodeSample[[]Pool](t, b)
+		wantLen(t, p, 2)
+		eq(t, "poolid", p[0].PoolID, "media")
+		eq(t, "comment", p[0].Comment, "Media servers")
+		eq(t, "comment absent", p[1].Comment, "")
+	},
 	"pve-cluster-resources-storage-nfs.json": func(t *testing.T, b []byte) {
 		r := decodeSample[[]ClusterResource](t, b)
 		wantLen(t, r, 3)

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -40,6 +41,11 @@ type Cluster struct {
 	// "exporter@pve!monitor" and a secret derived from the cluster name.
 	TokenID     string
 	TokenSecret string
+	// NoPoolAudit lists the pools on which the token lacks Pool.Audit.
+	// PVE then leaves them out of GET /pools and of /cluster/resources (no
+	// pool row, no pool field on their guests) without an error, so their
+	// membership cannot be seen; backup jobs still select by it.
+	NoPoolAudit []string
 	Nodes       []*Node
 	Guests      []*Guest
 	Storages    []*Storage
@@ -434,6 +440,33 @@ func (st *Storage) OnNode(node string) bool {
 // Storage returns the storage with the given id, or nil.
 func (c *Cluster) Storage(id string) *Storage {
 	return find(c.Storages, func(st *Storage) bool { return st.ID == id })
+}
+
+// Pools returns the cluster's resource pools (user.cfg's pools), sorted:
+// every pool a guest is in or a backup job names.
+func (c *Cluster) Pools() []string {
+	var out []string
+	for _, g := range c.Guests {
+		if g.Pool != "" {
+			out = append(out, g.Pool)
+		}
+	}
+	for _, j := range c.Jobs {
+		if j.Pool != "" {
+			out = append(out, j.Pool)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PoolVisible reports whether the token has Pool.Audit on /pool/{pool}.
+func (c *Cluster) PoolVisible(pool string) bool { return !slices.Contains(c.NoPoolAudit, pool) }
+
+// VisiblePools returns the pools the token has Pool.Audit on, sorted: the
+// rows of GET /pools and the pool rows of /cluster/resources.
+func (c *Cluster) VisiblePools() []string {
+	return slices.DeleteFunc(c.Pools(), func(p string) bool { return !c.PoolVisible(p) })
 }
 
 // Guest returns the guest with the given VMID, or nil.

@@ -248,7 +248,14 @@ func pveClusterResources(rc *reqCtx) reply {
 			}
 		}
 	}
-	items := len(srows)
+	// Pool rows come first, only without a type filter: "pool" is not in
+	// the schema's enumeration, so ?type=pool is a 400 like any unknown
+	// type, although the handler's code tests for it.
+	var pools []string
+	if typ == "" {
+		pools = c.VisiblePools()
+	}
+	items := len(srows) + len(pools)
 	if typ == "" || typ == "vm" {
 		items += len(guests)
 	}
@@ -259,9 +266,12 @@ func pveClusterResources(rc *reqCtx) reply {
 		w.obj()
 		w.key("data")
 		w.arr()
+		for _, p := range pools {
+			writePoolResource(w, c, p, online)
+		}
 		if typ == "" || typ == "vm" {
 			for _, g := range guests {
-				writeVMResource(w, g, online[g.Node])
+				writeVMResource(w, g, online[g.Node], c.PoolVisible(g.Pool))
 			}
 		}
 		if typ == "" || typ == "node" {
@@ -304,7 +314,68 @@ func pveClusterResources(rc *reqCtx) reply {
 	})
 }
 
-func writeVMResource(w *jw, g *Guest, nodeOnline bool) {
+// guestLoad is what a guest's RRD data shows: the numbers of its
+// /cluster/resources row, which PVE also sums into its pool's row.
+type guestLoad struct {
+	status                       string
+	maxDisk, maxMem, mem, uptime int64
+	traffic                      int64
+	cpu                          float64
+	maxCPU                       int64
+}
+
+func loadOf(g *Guest) guestLoad {
+	l := guestLoad{status: orDefault(g.Status, "running"), maxDisk: g.MaxDisk, maxMem: g.MaxMem, maxCPU: 2}
+	if g.Template {
+		l.status = "stopped"
+	}
+	if l.maxDisk == 0 {
+		l.maxDisk = 34_359_738_368
+	}
+	if l.maxMem == 0 {
+		l.maxMem = 4_294_967_296
+	}
+	if l.status == "running" {
+		l.cpu, l.mem, l.uptime, l.traffic = 0.0249, l.maxMem/3, 874_350, 2_456_116_121
+	}
+	return l
+}
+
+// writePoolResource writes a pool row of /cluster/resources: PVE lists it
+// only for a token with Pool.Audit on it and adds the load of its running
+// guests (pve-manager PVE/API2/Cluster.pm resources).
+func writePoolResource(w *jw, c *Cluster, pool string, online map[string]bool) {
+	w.obj()
+	w.fStr("id", "/pool/"+pool)
+	w.fStr("pool", pool)
+	w.fStr("type", "pool")
+	var sum guestLoad
+	for _, g := range sortedGuests(c) {
+		l := loadOf(g)
+		if g.Pool != pool || !online[g.Node] || l.uptime == 0 {
+			continue
+		}
+		// cpu is the average weighted by maxcpu, as PVE computes it.
+		sum.cpu = (sum.cpu*float64(sum.maxCPU) + l.cpu*float64(l.maxCPU)) / float64(sum.maxCPU+l.maxCPU)
+		sum.maxCPU += l.maxCPU
+		sum.mem += l.mem
+		sum.maxMem += l.maxMem
+		sum.uptime = max(sum.uptime, l.uptime)
+	}
+	if sum.uptime > 0 {
+		w.fInt("uptime", sum.uptime)
+		w.fInt("mem", sum.mem)
+		w.fInt("maxmem", sum.maxMem)
+		w.key("cpu")
+		w.float(sum.cpu)
+		w.fInt("maxcpu", sum.maxCPU)
+	}
+	w.end()
+}
+
+// writeVMResource writes a guest row; poolVisible is false when the token
+// lacks Pool.Audit on the guest's pool, which PVE then leaves out.
+func writeVMResource(w *jw, g *Guest, nodeOnline, poolVisible bool) {
 	w.obj()
 	w.fStr("id", g.Type+"/"+strconv.Itoa(g.VMID))
 	w.fInt("vmid", int64(g.VMID))
@@ -313,7 +384,7 @@ func writeVMResource(w *jw, g *Guest, nodeOnline bool) {
 	if len(g.Tags) > 0 {
 		w.fStr("tags", strings.Join(g.Tags, ";"))
 	}
-	if g.Pool != "" {
+	if g.Pool != "" && poolVisible {
 		w.fStr("pool", g.Pool)
 	}
 	if !nodeOnline {
@@ -322,45 +393,46 @@ func writeVMResource(w *jw, g *Guest, nodeOnline bool) {
 		w.end()
 		return
 	}
-	status := g.Status
-	if status == "" {
-		status = "running"
-	}
-	if g.Template {
-		status = "stopped"
-	}
-	maxDisk, maxMem := g.MaxDisk, g.MaxMem
-	if maxDisk == 0 {
-		maxDisk = 34_359_738_368
-	}
-	if maxMem == 0 {
-		maxMem = 4_294_967_296
-	}
+	l := loadOf(g)
 	w.fStr("name", g.Name)
-	w.fStr("status", status)
+	w.fStr("status", l.status)
 	w.fBit("template", g.Template)
-	w.fInt("maxcpu", 2)
-	w.fInt("maxmem", maxMem)
-	w.fInt("maxdisk", maxDisk)
-	run := status == "running"
+	w.fInt("maxcpu", l.maxCPU)
+	w.fInt("maxmem", l.maxMem)
+	w.fInt("maxdisk", l.maxDisk)
 	w.key("cpu")
-	if run {
-		w.float(0.0249)
+	if l.uptime > 0 {
+		w.float(l.cpu)
 	} else {
 		w.int(0)
 	}
-	mem, uptime, traffic := int64(0), int64(0), int64(0)
-	if run {
-		mem, uptime, traffic = maxMem/3, 874_350, 2_456_116_121
-	}
-	w.fInt("mem", mem)
+	w.fInt("mem", l.mem)
 	w.fInt("disk", 0)
-	w.fInt("netin", traffic)
-	w.fInt("netout", traffic/4)
-	w.fInt("diskread", traffic*2)
-	w.fInt("diskwrite", traffic*3)
-	w.fInt("uptime", uptime)
+	w.fInt("netin", l.traffic)
+	w.fInt("netout", l.traffic/4)
+	w.fInt("diskread", l.traffic*2)
+	w.fInt("diskwrite", l.traffic*3)
+	w.fInt("uptime", l.uptime)
 	w.end()
+}
+
+// pvePools is GET /pools without poolid: the pools the token has
+// Pool.Audit on, sorted (pve-manager PVE/API2/Pool.pm index). A pool
+// without it is left out silently, never a 403.
+func pvePools(rc *reqCtx) reply {
+	rows := rc.cluster.VisiblePools()
+	return okReply(len(rows), func(w *jw) {
+		w.obj()
+		w.key("data")
+		w.arr()
+		for _, p := range rows {
+			w.obj()
+			w.fStr("poolid", p)
+			w.end()
+		}
+		w.endArr()
+		w.end()
+	})
 }
 
 func pveStorageConfig(rc *reqCtx) reply {
@@ -731,31 +803,21 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ",")
 }
 
-// jobSelects reports whether a job selects a guest, as PVE's
-// get_included_guests does: by vmid list, all (minus exclude) or pool,
-// within the job's node restriction. Enabled is NOT checked here.
-func jobSelects(j *BackupJob, g *Guest) bool {
+// Selects reports whether the job selects the guest, as PVE's
+// get_included_guests does: by vmid list, all (minus exclude) or pool (by
+// real membership, whatever the token may see), within the job's node
+// restriction. Enabled is NOT checked here.
+func (j *BackupJob) Selects(g *Guest) bool {
 	if j.Node != "" && j.Node != g.Node {
 		return false
 	}
 	switch {
 	case j.All:
-		for _, x := range j.Exclude {
-			if x == g.VMID {
-				return false
-			}
-		}
-		return true
+		return !slices.Contains(j.Exclude, g.VMID)
 	case j.Pool != "":
 		return g.Pool == j.Pool
-	default:
-		for _, x := range j.VMIDs {
-			if x == g.VMID {
-				return true
-			}
-		}
 	}
-	return false
+	return slices.Contains(j.VMIDs, g.VMID)
 }
 
 // pveNotBackedUp lists guests no job selects. Disabled jobs still count as
@@ -766,7 +828,7 @@ func pveNotBackedUp(rc *reqCtx) reply {
 	for _, g := range sortedGuests(c) {
 		covered := false
 		for _, j := range c.Jobs {
-			if jobSelects(j, g) {
+			if j.Selects(g) {
 				covered = true
 				break
 			}

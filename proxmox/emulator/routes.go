@@ -78,6 +78,7 @@ func init() {
 		"/nodes/{node}/storage": pveNodeStorage,
 		"/nodes/{node}/storage/{storage}/content": pveStorageContent,
 		"/cluster/backup":                         pveClusterBackup,
+		"/pools":                                  pvePools,
 		"/cluster/backup-info/not-backed-up":      pveNotBackedUp,
 		"/cluster/tasks":                          pveClusterTasks,
 		"/nodes/{node}/tasks":                     pveNodeTasks,

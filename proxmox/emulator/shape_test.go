@@ -209,6 +209,8 @@ func TestShapeMatchesSamples(t *testing.T) {
 				"data[].quiet":            "legacy cron-job flag: irrelevant to monitoring",
 			},
 			emuOnly: map[string]string{"data[].comment": "REFERENCE §2.7: optional job comment"}},
+		{endpoint: "PVE /pools", samples: []string{"pve-pools.json"}, fetch: pve1("/pools"),
+			sampleOnly: map[string]string{"data[].comment": "pool comment: irrelevant to monitoring"}},
 		{endpoint: "PVE not-backed-up", samples: []string{"pve-cluster-backup-info-not-backed-up.json"}, fetch: pve1("/cluster/backup-info/not-backed-up")},
 		{endpoint: "PVE /cluster/tasks", samples: []string{"pve-cluster-tasks.json"}, fetch: pve1("/cluster/tasks")},
 		{endpoint: "PVE /nodes/{node}/tasks", samples: []string{"pve-node-tasks.json", "pve-node-tasks-vzdump.json"},
