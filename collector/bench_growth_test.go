@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,9 @@ import (
 //     cpu-µs/1k-series, refreshed-groups/scrape (groups re-read per
 //     scrape: the verification refreshes due, each read as a changed
 //     group is);
-//   - peak-heap-MiB and peak-rss-MiB over the whole rung, series.
+//   - cold-peak-heap-MiB and cold-peak-rss-MiB over the cold scrape and
+//     warm-up, peak-heap-MiB and peak-rss-MiB over the warm scrapes
+//     (RSS: the largest resident set since the last reset), series.
 func BenchmarkGrowth(b *testing.B) {
 	lat := emulator.Latency{PerRequest: 5 * time.Millisecond, PerItem: 20 * time.Microsecond}
 	rungs := []struct {
@@ -104,6 +107,10 @@ func BenchmarkGrowth(b *testing.B) {
 			down -= warming // dedup sees a warming repository as down
 			waitFills(c.pbsCache)
 			warmup := time.Since(start)
+			coldHeap, coldRSS := heap.peak(), rss.peak()
+			runtime.GC()
+			heap.reset()
+			rss.reset()
 			coldStats := emu.stats(b)
 			b.Logf("cold scrape: %v wall (one listing per namespace: %v), %d warming, %d down; per route:\n%s",
 				coldWall.Round(time.Millisecond), oneListing.Round(time.Millisecond), warming, down, formatStats(coldStats, 1))
@@ -147,6 +154,8 @@ func BenchmarkGrowth(b *testing.B) {
 			b.ReportMetric(float64(series), "series")
 			b.ReportMetric(float64(cpu.Microseconds())/fn/(float64(series)/1000), "cpu-µs/1k-series")
 			b.ReportMetric(refreshed, "refreshed-groups/scrape")
+			b.ReportMetric(float64(coldHeap)/(1<<20), "cold-peak-heap-MiB")
+			b.ReportMetric(float64(coldRSS)/(1<<20), "cold-peak-rss-MiB")
 			b.ReportMetric(float64(heap.peak())/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(rss.peak())/(1<<20), "peak-rss-MiB")
 		})
@@ -225,6 +234,10 @@ func startRSSSampler() *rssSampler {
 }
 
 func (r *rssSampler) peak() int64 { return r.max.Load() }
+
+// reset starts a new peak from the current resident set: a peak RSS of the
+// warm scrapes alone.
+func (r *rssSampler) reset() { r.max.Store(0) }
 
 func (r *rssSampler) stop() {
 	close(r.done)

@@ -22,6 +22,9 @@ import (
 // Reads of a namespace read completely before run within the scrape, as
 // always.
 //
+// A scrape waits for a warm-up until a tenth of its time is left
+// (warmupReserve), for the merge and the exposition.
+//
 // The allowance cannot come from progress: PBS builds a snapshot listing
 // whole before it sends the first byte, so a listing that takes minutes
 // shows no progress until it is done. It comes from the work announced:
@@ -29,6 +32,7 @@ import (
 // public report measured 300 µs per snapshot on a real PBS: a third of
 // the allowance), at most maxWarmup.
 const (
+	warmupReserve   = 0.1
 	warmupBase      = time.Minute
 	warmupPerRecord = time.Millisecond
 	maxWarmup       = 30 * time.Minute
@@ -100,10 +104,21 @@ func (c *pbsCache) readWarming(ctx context.Context, api pbsGroupAPI, run func(fu
 		}()
 	}
 	c.mu.Unlock()
+	// The scrape waits for the warm-up until warmupReserve of its time is
+	// left: merging and exposing the estate take time too (0.7 s at a
+	// million snapshots), and a scrape past its deadline is a failed scrape.
+	var until <-chan time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		t := time.NewTimer(left - time.Duration(float64(left)*warmupReserve))
+		defer t.Stop()
+		until = t.C
+	}
 	select {
 	case <-f.done:
 		return f.val
 	case <-ctx.Done():
+	case <-until:
 	}
 	// The scrape is over; the read goes on, unless it outlasted its
 	// allowance.
