@@ -407,6 +407,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	}
 	c.pbsCache.retain(readTargets, keep)
 
+	// Storages of two clusters at one address were both listed; what the
+	// listings show decides whether they are one place.
+	res.plan = dedup.JoinSamePlaces(res.plan, listings)
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
 	c.recordLastKnown(res, listings, s.now)
 	s.noteWarnings(res, listings)

@@ -125,6 +125,10 @@ type Override struct {
 	PBS       string
 	Datastore string
 	Namespace string
+	// SameAs ("CLUSTER:STORAGE") declares the storage (Cluster, Storage)
+	// one place with another cluster's storage: they are read once and
+	// their guests count the same files, whatever the listings show.
+	SameAs string
 }
 
 // Plan is the routing decision for one scrape. It names exactly the
@@ -141,6 +145,20 @@ type Plan struct {
 	// for the same repository). Merge counts the records each would have
 	// repeated into Result.Duplicates.
 	Suppressed []SuppressedPath `json:"suppressed"`
+	// SameAddress lists shared file repositories of different clusters
+	// whose storages name one network address. Each is planned and listed
+	// as a place of its own; JoinSamePlaces joins those whose listings
+	// show the same files.
+	SameAddress []SameAddress `json:"same_address"`
+}
+
+// SameAddress is one network address (an NFS server and export, a CIFS
+// server and share) named by storages of several clusters.
+type SameAddress struct {
+	Address string `json:"address"`
+	// Repositories are the repositories of the storages naming it, in
+	// planning order (clusters by name).
+	Repositories []string `json:"repositories"`
 }
 
 // Reasons a path is suppressed, the reason label of
@@ -292,6 +310,10 @@ const (
 	// WarnClusterCollision: storages of two clusters reach one repository;
 	// its groups get cluster="" (VMIDs may collide).
 	WarnClusterCollision = "cluster_collision"
+	// WarnSameAddress: storages of two clusters name one network address
+	// (NFS server and export, CIFS server and share) but their listings
+	// show different files: they are counted as separate places.
+	WarnSameAddress = "same_address"
 	// WarnPermissionSuspected: a listing came back empty where backups are
 	// expected (PVE hides volumes the token may not see). The repository
 	// is then down: its guests are unknown, not counted short.
