@@ -423,7 +423,7 @@ func (pl *planner) storageOverride(c Cluster, storage string) (Override, bool) {
 	var found Override
 	ok := false
 	for _, o := range pl.e.Overrides {
-		if o.Storage == "" || o.Storage != storage || (o.Cluster != c.Name && o.Cluster != c.Target) {
+		if o.Storage == "" || o.SameAs != "" || o.Storage != storage || (o.Cluster != c.Name && o.Cluster != c.Target) {
 			continue
 		}
 		if !ok {
@@ -698,7 +698,7 @@ func (pl *planner) planCluster(c Cluster) {
 // storage of an Up cluster (a typo would otherwise do nothing silently).
 func (pl *planner) checkStorageOverrides(clusters []Cluster) {
 	for _, o := range pl.e.Overrides {
-		if o.Storage == "" {
+		if o.Storage == "" || o.SameAs != "" { // same_as: see declaredPlaces
 			continue
 		}
 		for _, c := range clusters {
