@@ -147,3 +147,76 @@ func TestNoPoolJobNoPoolRead(t *testing.T) {
 		t.Errorf("GET /pools read %d times without a pool job, want 0", n)
 	}
 }
+
+// guestSeries returns the series of one metric for one guest (by
+// backup_id), as label maps.
+func guestSeries(x exposition, name, id string) []map[string]string {
+	var out []map[string]string
+	for k := range x {
+		n, l := splitSeries(k)
+		if n == name && l["backup_id"] == id {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestTemplateOnOfflineNode: PVE leaves a guest's name and template flag
+// out of /cluster/resources while its node is offline (the emulator does
+// too). A template known from an earlier scrape stays a template; one the
+// exporter never saw online is template="unknown", which the mixin's
+// guest alerts (template="0") do not take for a normal guest, so no alert
+// fires for a template because its node is down (issue 14 hole 3).
+func TestTemplateOnOfflineNode(t *testing.T) {
+	offline := func(m *emulator.Model) {
+		for _, n := range m.Clusters[0].Nodes {
+			if n.Name == "pve1" {
+				n.Offline = true
+			}
+		}
+	}
+	info := func(x exposition) map[string]string {
+		t.Helper()
+		s := guestSeries(x, "proxmox_backup_guest_info", "107")
+		if len(s) != 1 {
+			t.Fatalf("guest_info of 107: %v", s)
+		}
+		return s[0]
+	}
+
+	e := startEnv(t, envSpec{opts: Options{Logger: quietLogger()}})
+	if l := info(parseExposition(e.mustScrape(10 * time.Second).body)); l["template"] != "1" || l["name"] != "tmpl-debian" {
+		t.Fatalf("online: %v", l)
+	}
+	e.srv.Update(offline)
+	if l := info(parseExposition(e.mustScrape(10 * time.Second).body)); l["template"] != "1" || l["name"] != "tmpl-debian" {
+		t.Errorf("node offline after a scrape: the template must stay one: %v", l)
+	}
+
+	// Started while the node is offline: nothing says what 107 is.
+	e = startEnv(t, envSpec{opts: Options{Logger: quietLogger()}, model: func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		offline(m)
+		return m
+	}})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if l := info(x); l["template"] != "unknown" {
+		t.Errorf("never seen online: template %q, want unknown", l["template"])
+	}
+	// The alerts' guest selector: guest_info{template="0"}. A guest whose
+	// flag is unknown has no such series, so guest_in_job == 0 (and every
+	// other guest alert input) cannot join it.
+	for _, id := range []string{"100", "101", "106", "107"} {
+		for _, l := range guestSeries(x, "proxmox_backup_guest_info", id) {
+			if l["template"] == "0" {
+				t.Errorf("guest %s on the offline node is taken for a normal guest: %v", id, l)
+			}
+		}
+	}
+	// Guests on online nodes keep their flag.
+	for _, l := range guestSeries(x, "proxmox_backup_guest_info", "102") {
+		if l["template"] != "0" {
+			t.Errorf("guest 102 on an online node: %v", l)
+		}
+	}
+}

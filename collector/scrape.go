@@ -575,7 +575,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	cd.guests = slices.DeleteFunc(cd.guests, func(g proxmox.ClusterResource) bool {
 		return g.Type != "qemu" && g.Type != "lxc"
 	})
-	s.c.guestNames.fill(cd.t.name, cd.guests)
+	s.c.knownGuests.fill(cd.t.name, cd.guests)
 }
 
 // clusterName applies METRICS.md: the configured name, else the name PVE

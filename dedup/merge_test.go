@@ -436,7 +436,7 @@ func TestMergeSameVolidOnTwoNodesIsTwoFiles(t *testing.T) {
 func TestMergeGuestFields(t *testing.T) {
 	e := oneCluster(nfsStorage("nfs", "nas", "/e"))
 	g := vm(100, "n1")
-	g.Template, g.Tags, g.Name = true, "prod;db, Nobackup db", "db01"
+	g.Template, g.Tags, g.Name = flag(true), "prod;db, Nobackup db", "db01"
 	e.Clusters[0].Guests = []proxmox.ClusterResource{g, vm(101, "n2"), ct(102, "n3"), vm(103, "n1")}
 	disabled := proxmox.Bool(false)
 	e.Clusters[0].Jobs = []proxmox.BackupJob{

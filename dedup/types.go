@@ -440,7 +440,13 @@ type GuestAggregate struct {
 	Name       string
 	Node       string
 	Template   bool
-	Tags       []string // sorted
+	// TemplateUnknown is true when PVE did not say whether the guest is a
+	// template (its node is offline) and no earlier scrape knew it
+	// (FillKnownGuests): Template is then false and says nothing, and
+	// guest_info carries template="unknown", which no guest alert takes
+	// for a normal guest.
+	TemplateUnknown bool
+	Tags            []string // sorted
 	// Known is false when some repository that could hold the guest's
 	// backups failed to list: Snapshots, Last and LastCopies must then not
 	// be exported ("unknown is never zero").
