@@ -402,6 +402,34 @@ func TestBuildPlanUnpinnedAddressAcrossClusters(t *testing.T) {
 	if len(p.PVEListings) != 2 || findStorage(t, p, "a", "pbs").Repository == findStorage(t, p, "b", "pbs").Repository {
 		t.Errorf("unpinned unmatched address merged across clusters: %+v", p.PVEListings)
 	}
+	// Another cluster's pin for that address says nothing about this
+	// cluster's view of it.
+	pinned := c("a")
+	pinned.Storages[0].Fingerprint = fpPBS1
+	p = BuildPlan(Estate{Clusters: []Cluster{pinned, c("b")}})
+	if findStorage(t, p, "a", "pbs").Repository == findStorage(t, p, "b", "pbs").Repository {
+		t.Errorf("a pin of cluster a taken as the identity of b's address: %+v", p.Storages)
+	}
+	// A configured PBS there whose certificate the exporter checked: the
+	// same configured PBS for both, one place, read from the PBS.
+	pbs := pbsTarget("pbs1", "10.0.0.5:8007", fpPBS1, ds("store1"))
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePBS || a.Repository != "pbs1:store1" || b.Repository != a.Repository {
+		t.Errorf("verified PBS at the address: %+v %+v", a, b)
+	}
+	// Down and never seen: its certificate is unchecked, so the address is
+	// one place only within each cluster, each read through PVE.
+	pbs.Up, pbs.Fingerprint = false, ""
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository == b.Repository {
+		t.Errorf("unverified PBS at the address merged across clusters: %+v %+v", a, b)
+	}
+	// Down, but its certificate was seen before: the identity stands.
+	pbs.Fingerprint = fpPBS1
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository != b.Repository {
+		t.Errorf("PBS with a known certificate, down: %+v %+v", a, b)
+	}
 }
 
 func TestMergeFallbackNextToDirectReadCountsOnce(t *testing.T) {
