@@ -220,3 +220,64 @@ func TestTemplateOnOfflineNode(t *testing.T) {
 		}
 	}
 }
+
+// twoSites is the homelab plus a second site whose NFS storage names the
+// homelab's NAS address, with the homelab's files (one place) or files of
+// its own (another NAS behind the same private address).
+func twoSites(same bool) func(time.Time) *emulator.Model {
+	return func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		nfs := m.Clusters[0].Storage("nfs-backup")
+		st := &emulator.Storage{ID: "nas", Type: "nfs", Server: nfs.Server, Export: nfs.Export}
+		if same {
+			st.Files = nfs.Files
+		} else {
+			st.Files = []*emulator.BackupFile{{VMID: 100, Type: "qemu", Time: now.Add(-30 * time.Hour), Size: 1 << 30}}
+		}
+		m.Clusters = append(m.Clusters, &emulator.Cluster{Name: "site-b", Nodes: []*emulator.Node{{Name: "b1"}},
+			Guests:   []*emulator.Guest{{VMID: 100, Type: "qemu", Name: "b-web", Node: "b1"}},
+			Storages: []*emulator.Storage{st}})
+		return m
+	}
+}
+
+// TestSameAddressTwoSites: an NFS address in two clusters is one place
+// only when the listings show the same files (issue 14 hole 1). With
+// different files each site's guests count their own files, the second
+// site's storage is a repository of its own, and --check says why.
+func TestSameAddressTwoSites(t *testing.T) {
+	e := startEnv(t, envSpec{model: twoSites(false), opts: Options{Logger: quietLogger()}})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_guest_snapshots", "cluster", "site-b", "backup_id", "100"); v != "1" {
+		t.Errorf("site-b vm/100 has one file of its own: guest_snapshots %q (present %v)", v, ok)
+	}
+	if _, ok := x.get("proxmox_backup_repository_up", "repository", "site-b:nas"); !ok {
+		t.Errorf("site-b's storage is no repository of its own")
+	}
+	for k := range x {
+		if name, l := splitSeries(k); name == "proxmox_backup_snapshots" && l["repository"] == "homelab:nfs-backup" && l["cluster"] != "homelab" {
+			t.Errorf("homelab's NAS credited to another cluster: %s", k)
+		}
+	}
+	if text, _ := e.check(10 * time.Second); !strings.Contains(text, "same_address") {
+		t.Errorf("--check does not name the shared address:\n%s", text)
+	}
+
+	// The same files: one place, read once, cluster="" for its groups.
+	e = startEnv(t, envSpec{model: twoSites(true), opts: Options{Logger: quietLogger()}})
+	x = parseExposition(e.mustScrape(10 * time.Second).body)
+	if _, ok := x.get("proxmox_backup_repository_up", "repository", "site-b:nas"); ok {
+		t.Errorf("the same files at one address listed as a second repository")
+	}
+	if v, _ := x.get("proxmox_backup_duplicates_suppressed", "reason", "same_repository"); v == "0" || v == "" {
+		t.Errorf("the second read is not counted as suppressed: %q", v)
+	}
+	for k := range x {
+		if name, l := splitSeries(k); name == "proxmox_backup_snapshots" && l["repository"] == "homelab:nfs-backup" && l["cluster"] != "" {
+			t.Errorf("a place two clusters reach labelled with one of them: %s", k)
+		}
+	}
+	if text, _ := e.check(10 * time.Second); strings.Contains(text, "same_address") {
+		t.Errorf("--check warns about an address whose files are the same:\n%s", text)
+	}
+}
