@@ -580,8 +580,7 @@ func (pl *planner) fileKey(cluster string, s proxmox.StorageConfig) (key, why st
 // cannot know PVE's storages).
 func (pl *planner) declaredPlaces(clusters []Cluster) map[string]string {
 	parent := map[string]string{}
-	var find func(string) string
-	find = func(x string) string {
+	find := func(x string) string {
 		for parent[x] != "" && parent[x] != x {
 			x = parent[x]
 		}
