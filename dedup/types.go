@@ -219,8 +219,11 @@ type Repository struct {
 	// or "<cluster>/<node>:<storage>".
 	Name string `json:"name"`
 	// Key is the identity used for deduplication: two repositories with the
-	// same key are one place (e.g. two clusters mounting one NFS export, or
-	// a fallback read of a datastore that is also read directly).
+	// same key are one place (e.g. two storages of one cluster on one NFS
+	// export, two clusters' storages a route same_as declares one place, or
+	// a fallback read of a datastore that is also read directly). Storages
+	// of two clusters at one address get keys of their own; their listings
+	// decide (JoinSamePlaces).
 	Key     string `json:"key"`
 	Kind    string `json:"kind"`    // KindPBS or KindPVE
 	Target  string `json:"target"`  // PBS target, or PVE target
@@ -250,9 +253,9 @@ type Repository struct {
 type PVEListing struct {
 	ClusterTarget string `json:"cluster_target"`
 	// Storage is the storage to list. It is usually the repository's own,
-	// but when a shared place (an NFS export) is reached by storages of
-	// several clusters and the first has no online node, another cluster's
-	// storage lists it.
+	// but when a place that a route same_as declares shared by several
+	// clusters has no online node in the first, another cluster's storage
+	// lists it.
 	Storage string `json:"storage"`
 	// Nodes are candidates in order: the collector lists from the first and
 	// moves to the next when a node is unreachable. Node-local storages have
