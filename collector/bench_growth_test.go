@@ -57,6 +57,12 @@ func BenchmarkGrowth(b *testing.B) {
 		{"400k", 4000, 100},
 		{"1M", 10000, 100},
 	}
+	// PBE_GROWTH_TIMEOUT=<seconds> changes the scrape timeout (30): a
+	// shorter one shows a warm-up that outlasts the cold scrape.
+	timeout := "30"
+	if v := os.Getenv("PBE_GROWTH_TIMEOUT"); v != "" {
+		timeout = v
+	}
 	pick := map[string]bool{}
 	for _, r := range strings.Split(os.Getenv("PBE_GROWTH"), ",") {
 		if r != "" {
@@ -83,7 +89,7 @@ func BenchmarkGrowth(b *testing.B) {
 			handler := c.Handler(promhttp.HandlerOpts{}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			scrape := func() *scrapeResult {
 				r := httptest.NewRequest("GET", "/metrics", nil)
-				r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
+				r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
 				w := &discardWriter{header: http.Header{}}
 				handler.ServeHTTP(w, r)
 				if w.status != 0 && w.status != http.StatusOK {
