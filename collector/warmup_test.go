@@ -85,6 +85,13 @@ func TestWarmupIsNotAnOutage(t *testing.T) {
 	if !found {
 		t.Fatal("warming repository missing from /status")
 	}
+	var text strings.Builder
+	if err := (Report{Status: st, OK: true}).WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "warming (0 of 4 records, 0 of 3 groups)") {
+		t.Errorf("--check does not show the warm-up's progress:\n%s", text.String())
+	}
 
 	close(gate)
 	waitFills(l.coll.pbsCache)
