@@ -42,10 +42,11 @@ type pbsCache struct {
 	mu         sync.Mutex
 	namespaces map[nsKey]map[groupKey]*cachedGroup
 	groups     int // total cached groups, for the bound
-	// fills are the warm-ups running (warmup.go); warmupFailed the
-	// namespaces whose warm-up failed, read within the scrape since.
+	// fills are the warm-ups running (warmup.go); warmedUp the
+	// namespaces whose warm-up ended (done or failed): read within the
+	// scrape since, also when the bound keeps them out of namespaces.
 	fills        map[nsKey]*fill
-	warmupFailed map[nsKey]bool
+	warmedUp map[nsKey]bool
 	// warmupBase and warmupPerRecord make a warm-up's allowance (see
 	// warmup.go); tests shorten them.
 	warmupBase, warmupPerRecord time.Duration
@@ -74,7 +75,7 @@ func newPBSCache(refresh time.Duration, maxGroups int) *pbsCache {
 		maxGroups = DefaultMaxCachedGroups
 	}
 	return &pbsCache{refresh: refresh, maxGroups: maxGroups, namespaces: map[nsKey]map[groupKey]*cachedGroup{},
-		fills: map[nsKey]*fill{}, warmupFailed: map[nsKey]bool{}, warmupBase: warmupBase, warmupPerRecord: warmupPerRecord}
+		fills: map[nsKey]*fill{}, warmedUp: map[nsKey]bool{}, warmupBase: warmupBase, warmupPerRecord: warmupPerRecord}
 }
 
 // cacheStats reports what one namespace read cost, for tests and /status.
@@ -343,6 +344,11 @@ func (c *pbsCache) retain(targets map[string]bool, keep map[nsKey]bool) {
 		if targets[k.target] && !keep[k] {
 			c.groups -= len(groups)
 			delete(c.namespaces, k)
+		}
+	}
+	for k := range c.warmedUp {
+		if targets[k.target] && !keep[k] {
+			delete(c.warmedUp, k)
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (c *pbsCache) readWarming(ctx context.Context, api pbsGroupAPI, run func(fu
 	c.mu.Lock()
 	f := c.fills[key]
 	if f == nil {
-		if _, warm := c.namespaces[key]; warm || c.warmupFailed[key] {
+		if _, warm := c.namespaces[key]; warm || c.warmedUp[key] {
 			c.mu.Unlock()
 			var r pbsRead
 			r.groups, r.stats, r.endpoint, r.err = c.read(ctx, api, run, target, datastore, namespace, now)
@@ -95,9 +95,7 @@ func (c *pbsCache) readWarming(ctx context.Context, api pbsGroupAPI, run func(fu
 			c.mu.Lock()
 			if c.fills[key] == f {
 				delete(c.fills, key)
-				if r.err != nil {
-					c.warmupFailed[key] = true
-				}
+				c.warmedUp[key] = true
 			}
 			c.mu.Unlock()
 			close(f.done)
@@ -133,7 +131,7 @@ func (c *pbsCache) readWarming(ctx context.Context, api pbsGroupAPI, run func(fu
 	c.mu.Lock()
 	if c.fills[key] == f {
 		delete(c.fills, key)
-		c.warmupFailed[key] = true
+		c.warmedUp[key] = true
 		f.cancel()
 	}
 	c.mu.Unlock()
@@ -159,9 +157,9 @@ func (c *pbsCache) stopFills(target string) {
 			delete(c.fills, k)
 		}
 	}
-	for k := range c.warmupFailed {
+	for k := range c.warmedUp {
 		if k.target == target {
-			delete(c.warmupFailed, k)
+			delete(c.warmedUp, k)
 		}
 	}
 }

@@ -156,3 +156,34 @@ func TestWarmupOverdueIsDown(t *testing.T) {
 		t.Errorf("%d warm-ups still running after the overdue one was given up", n)
 	}
 }
+
+// TestWarmupOnlyOnce: a namespace warms up once; after that it is read
+// within the scrape, also when the cache's bound keeps it uncached (else
+// a namespace over the bound would be warming for ever).
+func TestWarmupOnlyOnce(t *testing.T) {
+	f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{
+		{"vm", "1"}: {snap("vm", "1", 1, "")}, {"vm", "2"}: {snap("vm", "2", 1, "")},
+	}}
+	c := newPBSCache(time.Hour, 1)
+	now := time.Unix(1_700_000_000, 0)
+	r := c.readWarming(context.Background(), f, direct, "p", "s", "", now)
+	if r.err != nil || r.warming != nil || len(r.groups) != 2 {
+		t.Fatalf("warm-up: %+v", r)
+	}
+	if c.size() != 0 {
+		t.Fatalf("cache holds %d groups over a bound of 1", c.size())
+	}
+	// A scrape already out of time: a read within it still answers (the
+	// fake ignores the context), a warm-up would not.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r = c.readWarming(ctx, f, direct, "p", "s", "", now)
+	if r.err != nil || r.warming != nil || len(r.groups) != 2 {
+		t.Fatalf("after the warm-up, over the bound: %+v", r)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.fills) != 0 {
+		t.Fatalf("%d warm-ups started after the first", len(c.fills))
+	}
+}
