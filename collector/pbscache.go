@@ -45,7 +45,7 @@ type pbsCache struct {
 	// fills are the warm-ups running (warmup.go); warmedUp the
 	// namespaces whose warm-up ended (done or failed): read within the
 	// scrape since, also when the bound keeps them out of namespaces.
-	fills        map[nsKey]*fill
+	fills    map[nsKey]*fill
 	warmedUp map[nsKey]bool
 	// warmupBase and warmupPerRecord make a warm-up's allowance (see
 	// warmup.go); tests shorten them.
