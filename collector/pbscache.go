@@ -18,8 +18,10 @@ import (
 const DefaultMaxCachedGroups = 200000
 
 // pbsCache implements groups-first incremental PBS reads (issue 5). Per
-// namespace it reads the cheap groups listing on every scrape and fetches a
-// group's snapshot listing (filtered by backup type and id) only when:
+// namespace it reads the cheap groups listing on every scrape and reads a
+// group's snapshots only when (with one listing per such group, or one
+// streamed listing of the whole namespace when that costs less, see
+// wholeNamespace; issue 15):
 //   - the group is new, or its backup-count or last-backup changed;
 //   - it held an in-progress snapshot at the last read (it will finish);
 //   - its refresh is due, because verification states change without a
