@@ -208,7 +208,7 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 			fresh[k] = &cachedGroup{count: int64(g.BackupCount), last: int64(g.LastBackup), fetchedAt: now, summary: gs}
 		}
 		p.groupsDone.Store(int64(len(groups)))
-		c.store(key, fresh)
+		c.store(key, fresh, p)
 		return kept, stats, "", nil
 	}
 
@@ -264,7 +264,7 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 	// Store what we read even when one group failed: the next scrape then
 	// refetches only what is still missing. The failed scrape itself
 	// reports the repository down.
-	c.store(key, fresh)
+	c.store(key, fresh, p)
 
 	if firstErr != nil {
 		return nil, stats, failedAt, firstErr
@@ -278,10 +278,14 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 	return kept, stats, "", nil
 }
 
-// store replaces a namespace's cached groups with fresh.
-func (c *pbsCache) store(key nsKey, fresh map[groupKey]*cachedGroup) {
+// store replaces a namespace's cached groups with fresh, unless the read
+// was a warm-up given up (its target dropped, or overdue).
+func (c *pbsCache) store(key nsKey, fresh map[groupKey]*cachedGroup, p *fillProgress) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p.abandoned {
+		return
+	}
 	c.groups -= len(c.namespaces[key])
 	if c.groups+len(fresh) > c.maxGroups {
 		// Over the bound: keep this namespace uncached rather than evict

@@ -42,6 +42,9 @@ const (
 type fillProgress struct {
 	groups, groupsDone atomic.Int64
 	records, expected  atomic.Int64
+	// abandoned is set, under pbsCache.mu, when the warm-up is given up:
+	// what it still reads is not stored.
+	abandoned bool
 }
 
 // warmup is a warming repository's progress at the end of a scrape.
@@ -132,6 +135,7 @@ func (c *pbsCache) readWarming(ctx context.Context, api pbsGroupAPI, run func(fu
 	if c.fills[key] == f {
 		delete(c.fills, key)
 		c.warmedUp[key] = true
+		f.progress.abandoned = true
 		f.cancel()
 	}
 	c.mu.Unlock()
@@ -153,6 +157,7 @@ func (e warmupOverdue) Is(target error) bool { return target == context.Deadline
 func (c *pbsCache) stopFills(target string) {
 	for k, f := range c.fills {
 		if k.target == target {
+			f.progress.abandoned = true
 			f.cancel()
 			delete(c.fills, k)
 		}

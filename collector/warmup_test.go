@@ -187,3 +187,43 @@ func TestWarmupOnlyOnce(t *testing.T) {
 		t.Fatalf("%d warm-ups started after the first", len(c.fills))
 	}
 }
+
+// gatedGroups holds the namespace-wide listing of a fakeGroups until gate
+// closes.
+type gatedGroups struct {
+	*fakeGroups
+	gate chan struct{}
+}
+
+func (g gatedGroups) EachSnapshot(ctx context.Context, store, ns string, fn func(proxmox.Snapshot)) error {
+	<-g.gate
+	return g.fakeGroups.EachSnapshot(ctx, store, ns, fn)
+}
+
+// TestWarmupOfADroppedTarget: a warm-up of a target a reload dropped is
+// given up, and what it still reads is not cached (nothing would ever
+// forget it).
+func TestWarmupOfADroppedTarget(t *testing.T) {
+	f := gatedGroups{&fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{
+		{"vm", "1"}: {snap("vm", "1", 1, "")}, {"vm", "2"}: {snap("vm", "2", 1, "")},
+	}}, make(chan struct{})}
+	c := newPBSCache(time.Hour, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the scrape gives up at once
+	r := c.readWarming(ctx, f, direct, "p", "s", "", time.Unix(1_700_000_000, 0))
+	if r.warming == nil {
+		t.Fatalf("not warming: %+v", r)
+	}
+	c.mu.Lock()
+	var running *fill
+	for _, fl := range c.fills {
+		running = fl
+	}
+	c.mu.Unlock()
+	c.dropTarget("p")
+	close(f.gate)
+	<-running.done
+	if c.size() != 0 {
+		t.Fatalf("the dropped target's warm-up cached %d groups", c.size())
+	}
+}
