@@ -381,13 +381,6 @@ func renderRules(t *testing.T, mixinBin, out string) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // startProc runs a server process until the end of the test. The log is
 // shown when the test fails.
 func startProc(t *testing.T, name, bin string, args ...string) {
