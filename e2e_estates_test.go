@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,20 +39,7 @@ func TestE2EEstates(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := writeFile(t, filepath.Join(dir, "config.yml"), estatesYAML(t, dir, estates, srvs...))
 
-	var (
-		bin, mixinBin string
-		buildErr      [2]error
-		wg            sync.WaitGroup
-	)
-	wg.Add(2)
-	go func() { defer wg.Done(); bin, buildErr[0] = goBuild(dir, ".", "proxmox_backup_exporter") }()
-	go func() { defer wg.Done(); mixinBin, buildErr[1] = goBuild(dir, "./cmd/mixin", "mixin") }()
-	wg.Wait()
-	for _, err := range buildErr {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin, mixinBin := buildE2E(t, dir)
 	replicas := []string{freeAddr(t), freeAddr(t)}
 	for i, addr := range replicas {
 		startProc(t, fmt.Sprintf("exporter-%d", i), bin, "--config.file="+cfgFile, "--web.listen-address="+addr,
@@ -208,17 +194,7 @@ scrape_configs:
 				want = append(want, withLabel(k, "estate", es))
 			}
 		}
-		var got map[string]promAlert
-		eventually(t, 30*time.Second, "every estate's alerts fire", func() (bool, string) {
-			got = p.firing()
-			missing := missingKeys(want, got)
-			return len(missing) == 0, "missing:\n  " + strings.Join(missing, "\n  ")
-		})
-		p.waitEvaluations(3)
-		got = p.firing()
-		if extra := extraKeys(got, want); len(extra) > 0 {
-			t.Errorf("alerts fire that the estates must not raise:\n  %s", strings.Join(extra, "\n  "))
-		}
+		checkFiring(p, want)
 	})
 	t.Logf("e2e finished in %s", time.Since(start).Round(time.Millisecond))
 }
