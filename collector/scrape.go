@@ -180,6 +180,8 @@ type pbsData struct {
 	namespaces map[string][]string
 	usage      map[string]proxmox.DatastoreUsage
 	jobs       []pbsJob
+	// gc is GET /admin/gc per datastore: state and figures of the last GC.
+	gc map[string]proxmox.GCJobStatus
 }
 
 // pbsJob is one GC, verify, prune or sync job with its last-run state.
@@ -675,7 +677,9 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			}
 			jobsMu.Lock()
 			defer jobsMu.Unlock()
+			pd.gc = make(map[string]proxmox.GCJobStatus, len(rows))
 			for _, j := range rows {
+				pd.gc[j.Store] = j
 				pd.jobs = append(pd.jobs, pbsJob{
 					Datastore: j.Store, Type: "gc", ID: j.Store,
 					LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
