@@ -922,7 +922,8 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.T
 	results := dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows)
 	cd.tasks = make(map[string]guestTask, len(results))
 	for k, r := range results {
-		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
+		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node,
+			Seconds: r.Seconds, Timed: r.Timed}
 	}
 	cd.tasksRead = true
 	return results
