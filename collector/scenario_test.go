@@ -529,3 +529,23 @@ func TestLabOfflineKeepLastKnown(t *testing.T) {
 	expectLines(t, body, guest100)
 	expectLines(t, body, group100)
 }
+
+// TestLabLegacyJobAcrossVersions: a vzdump.cron job (starttime and dow,
+// no schedule of its own) gives its guests the same expected interval
+// whether PVE also sends starttime and dow (PVE 8) or only the schedule
+// converted from them (PVE 9).
+func TestLabLegacyJobAcrossVersions(t *testing.T) {
+	for _, version := range []string{"8.4.1", "9.1.3"} {
+		m := labModel()
+		m.Clusters[0].Version = version
+		daily := m.Clusters[0].Jobs[0]
+		daily.Schedule, daily.StartTime, daily.DOW = "", "02:00", "mon,wed,fri"
+		l := startLab(t, m, Options{Enabled: map[string]bool{CollectorStorages: true}})
+		body := l.scrape(t, 10*time.Second)
+		// Monday to Wednesday is the shortest gap: two days.
+		expectLines(t, body, `proxmox_backup_guest_expected_interval_seconds{backup_id="100"`,
+			`proxmox_backup_guest_expected_interval_seconds{backup_id="100",backup_type="vm",cluster="lab"} 172800`)
+		expectLines(t, body, `proxmox_backup_job_enabled{cluster="lab",job="backup-daily"`,
+			`proxmox_backup_job_enabled{cluster="lab",job="backup-daily",schedule="mon,wed,fri 02:00",storage="backup-server"} 1`)
+	}
+}
