@@ -83,8 +83,20 @@ var badCases = []struct {
 		":7: pbs[0].tls.fingerprint: not a SHA-256 certificate fingerprint (fingerprint has 2 bytes, a SHA-256 fingerprint has 32); want 32 bytes in hex, colons optional, as `proxmox-backup-manager cert info` or `openssl x509 -noout -fingerprint -sha256` print it",
 		`:12: pve[0].tlss: unknown key; did you mean "tls"?`,
 	}},
+	{"estates", []string{
+		`:10: estates[0].pbs[0].urls: https://pbs.example.org:8007 is already listed in pbs[0].urls (line 3), in estate "default"; a target belongs to one estate only (estates are counted apart, so its backups would be counted twice)`,
+		`:14: estates[0].routes[0]: a storage route needs a pve target, and none is configured`,
+		`:16: estates[0].routes[0].to: "other" is not a configured pbs target; want one of shared, or "pve" or "ignore"`,
+		`:17: estates[1].name: estate "acme" is already defined by estates[0] (line 7); estate names must be unique`,
+		`:23: estates[2]: the estate has no targets: list at least one pve or pbs target in it`,
+		`:23: estates[2].name: "default" is reserved for the estate of the top-level pve, pbs and routes; choose another name`,
+		`:25: estates[3]: name is required for an estate: /probe?estate=NAME selects it`,
+		`:25: estates[3]: the estate has no targets: list at least one pve or pbs target in it`,
+		`:26: estates[4].name: "bad name" is not a valid estate name: use letters, digits, ".", "_" and "-" (it is the estate parameter of /probe and usually a label value)`,
+		`:28: estates[5].nme: unknown key; did you mean "name"?`,
+	}},
 	{"merge_key", []string{
-		":1: defaults: unknown key; known keys here: pve, pbs, routes",
+		":1: defaults: unknown key; known keys here: pve, pbs, routes, estates",
 		":4: pve[0]: token_id is required: the API token as USER@REALM!TOKENNAME, e.g. exporter@pve!backup",
 		":4: pve[0].<<: unknown key; YAML merge keys are not supported; repeat the keys instead",
 	}},
@@ -99,7 +111,7 @@ var badCases = []struct {
 		": no targets: configure at least one pve or pbs target (either list may be empty, not both)",
 	}},
 	{"not_a_mapping", []string{
-		":1: the file must be a mapping with the keys pve, pbs and routes, not a list",
+		":1: the file must be a mapping with the keys pve, pbs, routes and estates, not a list",
 	}},
 	{"pbs_names", []string{
 		":2: pbs[0]: name is required for a pbs target: routes and repository labels refer to it",
@@ -129,12 +141,19 @@ var badCases = []struct {
 		":8: routes[0]: a storage route needs a pve target, and none is configured",
 	}},
 	{"routes_shape", []string{
-		":13: routes[0]: mixes a storage route (storage, to) with a namespace attribution (pbs, datastore, namespace); write them as two routes",
-		":17: routes[1]: a route needs either storage and to (how to read a PVE storage) or pbs and datastore (which cluster a PBS namespace belongs to)",
-		":18: routes[2]: a storage route needs cluster and to",
+		":13: routes[0]: mixes a storage route (storage, to or same_as) with a namespace attribution (pbs, datastore, namespace); write them as two routes",
+		":17: routes[1]: a route needs either storage and to (how to read a PVE storage), storage and same_as (another cluster's storage it is one place with) or pbs and datastore (which cluster a PBS namespace belongs to)",
+		":18: routes[2]: a storage route needs cluster and to (or same_as)",
 		":19: routes[3]: a namespace attribution needs datastore",
 		`:24: routes[4].tos: unknown key; did you mean "to"?`,
 		":25: routes[5]: want a mapping (key: value lines), got a list",
+	}},
+	{"routes_same_as", []string{
+		`:13: routes[0].same_as: "site-a" is not CLUSTER:STORAGE (the other cluster's name and its storage ID, e.g. site-b:nas)`,
+		`:16: routes[1].same_as: "site-c:nas": "site-c" is not the name of a configured pve target (site-a, site-b); did you mean "site-a"?`,
+		`:19: routes[2].same_as: "site-b:nas" names the route's own storage; name the other cluster's storage that is the same place`,
+		":20: routes[3]: has both to and same_as; a storage route either says how to read the storage (to) or which storage it is one place with (same_as): write them as two routes",
+		`:26: routes[4].same_as: "site-a:bad storage": "bad storage" is not a PVE storage ID`,
 	}},
 	{"routes_storage", []string{
 		`:16: routes[1]: contradicts the route on line 13, which sends cluster "homelab", storage "backup-server" to "pbs1"`,

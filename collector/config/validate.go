@@ -43,6 +43,8 @@ func (d *decoder) routes(n *yaml.Node, path string) ([]Route, []routePos) {
 				r.Storage = s
 			case "to":
 				r.To = s
+			case "same_as":
+				r.SameAs = s
 			case "pbs":
 				r.PBS = s
 			case "datastore":
@@ -66,21 +68,54 @@ func (d *decoder) routes(n *yaml.Node, path string) ([]Route, []routePos) {
 }
 
 // validate runs the checks that look at the whole file: at least one
-// target, unique names and URLs, and routes that agree with the targets and
-// with each other.
+// target, unique estate names, target URLs each in one estate only, and,
+// inside each estate, unique target names and routes that agree with the
+// estate's targets and with each other.
 func (d *decoder) validate(cfg *Config, pos *positions) {
-	if len(pos.pve) == 0 && len(pos.pbs) == 0 && !pos.targetsInvalid {
+	if len(pos.pve) == 0 && len(pos.pbs) == 0 && len(pos.estates) == 0 && !pos.targetsInvalid {
 		d.errorf(0, "", "no targets: configure at least one pve or pbs target (either list may be empty, not both)")
 	}
-
-	// Names are unique across both lists: the target label alone must
-	// identify one endpoint set, and routes refer to names.
-	type seenAt struct {
-		path string
-		line int
-	}
-	names := map[string]seenAt{}
+	// A URL is one endpoint set: listed twice, in one estate or in two,
+	// the same backups would be read twice and, across estates, counted
+	// in two places.
 	urls := map[string]seenAt{}
+	d.validateEstate(DefaultEstate, &Config{PVE: cfg.PVE, PBS: cfg.PBS, Routes: cfg.Routes}, pos, urls)
+	names := map[string]seenAt{}
+	for i, e := range cfg.Estates {
+		p := &pos.estates[i]
+		if !p.ok {
+			continue
+		}
+		nameKey := joinPath(p.path, "name")
+		switch first, dup := names[e.Name]; {
+		case p.nameLine == 0:
+		case e.Name == DefaultEstate:
+			d.errorf(p.nameLine, nameKey, "%q is reserved for the estate of the top-level pve, pbs and routes; choose another name", e.Name)
+		case dup:
+			d.errorf(p.nameLine, nameKey, "estate %q is already defined by %s (line %d); estate names must be unique", e.Name, first.path, first.line)
+		default:
+			names[e.Name] = seenAt{p.path, p.nameLine, e.Name}
+		}
+		if len(p.pos.pve) == 0 && len(p.pos.pbs) == 0 && !p.pos.targetsInvalid {
+			d.errorf(p.line, p.path, "the estate has no targets: list at least one pve or pbs target in it")
+		}
+		d.validateEstate(e.Name, &Config{PVE: e.PVE, PBS: e.PBS, Routes: e.Routes}, &p.pos, urls)
+	}
+}
+
+// seenAt is where a name or URL was first written, and in which estate.
+type seenAt struct {
+	path   string
+	line   int
+	estate string
+}
+
+// validateEstate checks one estate: target names unique within it, URLs
+// not listed before in it or any other estate (urls), routes.
+func (d *decoder) validateEstate(estate string, cfg *Config, pos *positions, urls map[string]seenAt) {
+	// Names are unique across both lists: the target label alone must
+	// identify one endpoint set in the estate, and routes refer to names.
+	names := map[string]seenAt{}
 	check := func(ts []Target, ps []targetPos) {
 		for i, t := range ts {
 			p := ps[i]
@@ -92,15 +127,19 @@ func (d *decoder) validate(cfg *Config, pos *positions) {
 				if first, dup := names[t.Name]; dup {
 					d.errorf(line, joinPath(p.path, "name"), "name %q is already used by %s (line %d); target names must be unique across pve and pbs", t.Name, first.path, first.line)
 				} else {
-					names[t.Name] = seenAt{p.path, line}
+					names[t.Name] = seenAt{p.path, line, estate}
 				}
 			}
 			for j, u := range t.URLs {
 				line := p.urls[j]
-				if first, dup := urls[u]; dup {
+				first, dup := urls[u]
+				switch {
+				case !dup:
+					urls[u] = seenAt{joinPath(p.path, "urls"), line, estate}
+				case first.estate != estate:
+					d.errorf(line, joinPath(p.path, "urls"), "%s is already listed in %s (line %d), in estate %q; a target belongs to one estate only (estates are counted apart, so its backups would be counted twice)", u, first.path, first.line, first.estate)
+				default:
 					d.errorf(line, joinPath(p.path, "urls"), "%s is already listed in %s (line %d)", u, first.path, first.line)
-				} else {
-					urls[u] = seenAt{joinPath(p.path, "urls"), line}
 				}
 			}
 		}
@@ -143,17 +182,18 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 		}
 		_, hasStorage := p.keys["storage"]
 		_, hasTo := p.keys["to"]
+		_, hasSameAs := p.keys["same_as"]
 		_, hasPBS := p.keys["pbs"]
 		_, hasDatastore := p.keys["datastore"]
 		_, hasNamespace := p.keys["namespace"]
-		isStorage := hasStorage || hasTo
+		isStorage := hasStorage || hasTo || hasSameAs
 		isAttr := hasPBS || hasDatastore || hasNamespace
 		switch {
 		case isStorage && isAttr:
-			d.errorf(p.line, p.path, "mixes a storage route (storage, to) with a namespace attribution (pbs, datastore, namespace); write them as two routes")
+			d.errorf(p.line, p.path, "mixes a storage route (storage, to or same_as) with a namespace attribution (pbs, datastore, namespace); write them as two routes")
 			continue
 		case !isStorage && !isAttr:
-			d.errorf(p.line, p.path, "a route needs either storage and to (how to read a PVE storage) or pbs and datastore (which cluster a PBS namespace belongs to)")
+			d.errorf(p.line, p.path, "a route needs either storage and to (how to read a PVE storage), storage and same_as (another cluster's storage it is one place with) or pbs and datastore (which cluster a PBS namespace belongs to)")
 			continue
 		}
 		var missing []string
@@ -164,8 +204,12 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 			if !hasStorage {
 				missing = append(missing, "storage")
 			}
-			if !hasTo {
-				missing = append(missing, "to")
+			if hasTo && hasSameAs {
+				d.errorf(p.line, p.path, "has both to and same_as; a storage route either says how to read the storage (to) or which storage it is one place with (same_as): write them as two routes")
+				continue
+			}
+			if !hasTo && !hasSameAs {
+				missing = append(missing, "to (or same_as)")
 			}
 		} else {
 			if !hasPBS {
@@ -204,6 +248,10 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 		if isStorage {
 			if !safeIDRe.MatchString(r.Storage) {
 				d.errorf(p.lineOf("storage"), joinPath(p.path, "storage"), "%q is not a PVE storage ID", r.Storage)
+			}
+			if hasSameAs {
+				d.validateSameAs(r, p, allPVENamed, pveNames)
+				continue
 			}
 			toKey := joinPath(p.path, "to")
 			if r.To != ToPVE && r.To != ToIgnore && !slices.Contains(pbsNames, r.To) {
@@ -288,4 +336,26 @@ func quoteAll(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// validateSameAs checks a route's same_as: "CLUSTER:STORAGE", a
+// configured cluster (when every pve target is named) and not the route's
+// own storage. Whether the storage exists is only known at run time (the
+// planner warns when it does not).
+func (d *decoder) validateSameAs(r Route, p routePos, allPVENamed bool, pveNames []string) {
+	key := joinPath(p.path, "same_as")
+	i := strings.LastIndex(r.SameAs, ":")
+	if i <= 0 || i == len(r.SameAs)-1 {
+		d.errorf(p.lineOf("same_as"), key, "%q is not CLUSTER:STORAGE (the other cluster's name and its storage ID, e.g. site-b:nas)", r.SameAs)
+		return
+	}
+	cluster, storage := r.SameAs[:i], r.SameAs[i+1:]
+	switch {
+	case !safeIDRe.MatchString(storage):
+		d.errorf(p.lineOf("same_as"), key, "%q: %q is not a PVE storage ID", r.SameAs, storage)
+	case allPVENamed && !slices.Contains(pveNames, cluster):
+		d.errorf(p.lineOf("same_as"), key, "%q: %q is not the name of a configured pve target (%s)%s", r.SameAs, cluster, strings.Join(pveNames, ", "), didYouMean(cluster, pveNames))
+	case cluster == r.Cluster && storage == r.Storage:
+		d.errorf(p.lineOf("same_as"), key, "%q names the route's own storage; name the other cluster's storage that is the same place", r.SameAs)
+	}
 }
