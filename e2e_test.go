@@ -78,6 +78,8 @@ var wantFiring = []string{
 	`ProxmoxBackupDatastoreAlmostFull{datastore="store1",severity="warning",target="pbs1"}`,
 	`ProxmoxBackupDatastoreFillingUp{datastore="store1",severity="warning",target="pbs1"}`,
 	`ProxmoxBackupPBSJobFailed{datastore="store1",job_id="v-homelab",job_type="verify",severity="warning",target="pbs1"}`,
+	// GC never ran on the sync target "archive" (every `for` is 0s here).
+	`ProxmoxBackupGarbageCollectionNeverRun{datastore="archive",severity="warning",state="never",target="pbs1"}`,
 }
 
 // sourceAlerts are the only alerts a source that is down may add.
@@ -236,7 +238,7 @@ scrape_configs:
 	// 4. A source down: it alone speaks; guests become unknown, not zero.
 	for _, tc := range []struct{ target, kind string }{{"homelab", "pve"}, {"pbs1", "pbs"}} {
 		t.Run("SourceDown/"+tc.target, func(t *testing.T) {
-			sourceDown(t, p.on(t), srv, tc.target, tc.kind)
+			sourceDown(t, p.on(t), srv, tc.target, tc.kind, amURL, hook)
 		})
 	}
 	t.Logf("e2e finished in %s", time.Since(start).Round(time.Millisecond))
@@ -844,8 +846,9 @@ type dashPanel struct {
 // outage: Alertmanager gets no "resolved" for a problem nobody fixed), no
 // guest's count may turn into 0; then everything recovers, to exactly the
 // alerts that fired before.
-func sourceDown(t *testing.T, p *promAPI, srv *emulator.Server, target, kind string) {
+func sourceDown(t *testing.T, p *promAPI, srv *emulator.Server, target, kind, amURL string, hook *webhook) {
 	settled(t, p, "before taking "+target+" down")
+	notesBefore := hook.quiet(t)
 	baseline := map[string]bool{}
 	for _, k := range wantFiring {
 		baseline[k] = true
@@ -899,6 +902,9 @@ func sourceDown(t *testing.T, p *promAPI, srv *emulator.Server, target, kind str
 	if _, ok := down[want]; !ok {
 		t.Fatalf("%s stopped firing while %s is down", want, target)
 	}
+	if kind == "pbs" {
+		onePage(t, amURL, hook, notesBefore, target)
+	}
 	var kept []string
 	for k := range baseline {
 		if _, ok := down[k]; ok {
@@ -927,6 +933,57 @@ func sourceDown(t *testing.T, p *promAPI, srv *emulator.Server, target, kind str
 	settled(t, p, "after "+target+" is back")
 	if v := p.query(`min(proxmox_backup_target_up{job="proxmox-backup"})`); len(v) != 1 || v[0].value != 1 {
 		t.Errorf("sources after recovery: %v", v)
+	}
+}
+
+// onePage: a PBS that goes down pages once. Alertmanager sends one
+// notification, SourceDown's for that target, and holds back every other
+// alert about the target (the README's inhibition), which an outage longer
+// than keep_firing_for would otherwise resolve and raise again.
+func onePage(t *testing.T, amURL string, hook *webhook, notesBefore int, target string) {
+	t.Helper()
+	isSourceDown := func(labels map[string]string) bool {
+		return labels["alertname"] == "ProxmoxBackupSourceDown" && labels["target"] == target
+	}
+	eventually(t, 30*time.Second, "the SourceDown notification for "+target, func() (bool, string) {
+		for _, n := range hook.notifications()[notesBefore:] {
+			if n.Status == "firing" && isSourceDown(n.GroupLabels) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d notifications since the outage began", len(hook.notifications())-notesBefore)
+	})
+	eventually(t, 30*time.Second, "every other alert about "+target+" held back by its SourceDown", func() (bool, string) {
+		groups, err := alertGroups(amURL)
+		if err != nil {
+			return false, err.Error()
+		}
+		var open []string
+		held := 0
+		for _, g := range groups {
+			for _, a := range g.Alerts {
+				if a.Labels["target"] != target || isSourceDown(a.Labels) {
+					continue
+				}
+				if a.Status.State != "suppressed" || len(a.Status.InhibitedBy) == 0 {
+					open = append(open, fmt.Sprint(a.Labels))
+				} else {
+					held++
+				}
+			}
+		}
+		// The demo's datastore and job alerts on the PBS keep firing
+		// through the outage: there is something to hold back.
+		return len(open) == 0 && held > 0, fmt.Sprintf("%d held, not held: %v", held, open)
+	})
+	for _, n := range hook.notifications()[notesBefore:] {
+		if !isSourceDown(n.GroupLabels) {
+			var alerts []string
+			for _, a := range n.Alerts {
+				alerts = append(alerts, fmt.Sprint(a.Labels))
+			}
+			t.Errorf("while %s is down, a second page: %s %v: %s", target, n.Status, n.GroupLabels, strings.Join(alerts, "; "))
+		}
 	}
 }
 
@@ -971,6 +1028,22 @@ func newWebhook(t *testing.T) *webhook {
 	}))
 	t.Cleanup(h.Close)
 	return h
+}
+
+// quiet waits until no notification has arrived for a few seconds (the
+// resolved notes of an earlier outage come in after its alerts resolve)
+// and returns how many there are.
+func (h *webhook) quiet(t *testing.T) int {
+	t.Helper()
+	n := len(h.notifications())
+	eventually(t, 60*time.Second, "Alertmanager's notifications to settle", func() (bool, string) {
+		time.Sleep(3 * time.Second)
+		m := len(h.notifications())
+		done := m == n
+		n = m
+		return done, fmt.Sprintf("%d notifications", m)
+	})
+	return n
 }
 
 func (h *webhook) notifications() []amNotification {
@@ -1083,7 +1156,12 @@ func TestE2EExampleAlertmanager(t *testing.T) {
 		t.Fatal("mixins/README.md has no ```yaml block starting with # alertmanager.yml")
 	}
 	var want, got struct {
-		Route map[string]any `yaml:"route"`
+		Route        map[string]any `yaml:"route"`
+		InhibitRules []struct {
+			Source []string `yaml:"source_matchers"`
+			Target []string `yaml:"target_matchers"`
+			Equal  []string `yaml:"equal"`
+		} `yaml:"inhibit_rules"`
 	}
 	if err := yaml.Unmarshal(m[1], &want); err != nil {
 		t.Fatal(err)
@@ -1094,6 +1172,21 @@ func TestE2EExampleAlertmanager(t *testing.T) {
 	w, g := backupRoute(want.Route), backupRoute(got.Route)
 	if len(w.GroupBy) == 0 || !slices.Equal(w.GroupBy, g.GroupBy) {
 		t.Errorf("examples/alertmanager.yml groups ProxmoxBackup alerts by %v, mixins/README.md recommends %v", g.GroupBy, w.GroupBy)
+	}
+	// The inhibitions the end-to-end test proves (one page per outage) are
+	// the example's. Matchers are compared without spaces: the README
+	// writes them flow style and quoted, the example block style.
+	norm := func(ms []string) string {
+		return strings.NewReplacer(" ", "", `"`, "").Replace(strings.Join(ms, ","))
+	}
+	if len(want.InhibitRules) == 0 || len(got.InhibitRules) != len(want.InhibitRules) {
+		t.Fatalf("examples/alertmanager.yml has %d inhibit rules, mixins/README.md %d", len(got.InhibitRules), len(want.InhibitRules))
+	}
+	for i, w := range want.InhibitRules {
+		g := got.InhibitRules[i]
+		if norm(g.Source) != norm(w.Source) || norm(g.Target) != norm(w.Target) || !slices.Equal(g.Equal, w.Equal) {
+			t.Errorf("inhibit rule %d: examples/alertmanager.yml %+v, mixins/README.md %+v", i, g, w)
+		}
 	}
 }
 
@@ -1112,6 +1205,20 @@ type amGroup struct {
 	} `json:"alerts"`
 }
 
+// alertGroups reads Alertmanager's alert groups.
+func alertGroups(amURL string) ([]amGroup, error) {
+	resp, err := e2eClient.Get(amURL + "/api/v2/alerts/groups")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var groups []amGroup
+	if err := json.NewDecoder(resp.Body).Decode(&groups); err != nil {
+		return nil, err
+	}
+	return groups, nil
+}
+
 // checkAlertmanager: every firing alert reached Alertmanager, in groups by
 // the README's group_by (one group per alert name and cluster, or alert
 // name and PBS), routed to its receiver, and notifications went out per
@@ -1119,13 +1226,8 @@ type amGroup struct {
 func checkAlertmanager(t *testing.T, amURL string, route amRoute, hook *webhook) {
 	var groups []amGroup
 	eventually(t, 30*time.Second, "Alertmanager holds every alert the demo raises", func() (bool, string) {
-		groups = nil
-		resp, err := e2eClient.Get(amURL + "/api/v2/alerts/groups")
-		if err != nil {
-			return false, err.Error()
-		}
-		defer resp.Body.Close()
-		if err := json.NewDecoder(resp.Body).Decode(&groups); err != nil {
+		var err error
+		if groups, err = alertGroups(amURL); err != nil {
 			return false, err.Error()
 		}
 		got := map[string]promAlert{}

@@ -136,7 +136,7 @@ func get(t *testing.T, url string) string {
 
 // nondeterministic are families whose values change from run to run.
 var nondeterministic = regexp.MustCompile(`^(go_|process_|promhttp_|proxmox_backup_exporter_build_info|` +
-	`proxmox_backup_config_last_reload_success_timestamp_seconds|.*_duration_seconds)`)
+	`proxmox_backup_config_last_reload_success_timestamp_seconds|.*scrape_duration_seconds)`)
 
 // filterExposition drops the series (and their HELP/TYPE lines) of
 // nondeterministic families.

@@ -90,6 +90,7 @@ func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 			if t, taskKey, ok = cd.lastTask(taskKey, g); ok {
 				e.gauge(descs.guestLastTaskTime, float64(t.End), l)
 				e.gauge(descs.guestLastTaskSuccess, boolFloat(t.Success), l)
+				emitGuestDuration(e, t, l)
 			}
 		}
 	}

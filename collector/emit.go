@@ -16,6 +16,7 @@ func (c *Collector) emit(e *emitter, res *scrapeResult) {
 	}
 	if c.enabled(CollectorDatastores) {
 		emitDatastores(e, res, c.opts.Now())
+		emitDatastoreState(e, res)
 	}
 	if c.enabled(CollectorStorages) {
 		emitStorages(e, res)

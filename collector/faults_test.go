@@ -391,6 +391,14 @@ var upFamilies = map[string]bool{
 	"proxmox_backup_datastore_up":  true,
 }
 
+// stateSets are state sets whose current state a fault may be: a datastore
+// put in maintenance or unmounted switches its 1 to that state (each of
+// its series may change, and no state appears or goes away).
+var stateSets = map[string]bool{
+	"proxmox_backup_datastore_maintenance":  true,
+	"proxmox_backup_datastore_mount_status": true,
+}
+
 // compareUnderFault checks the faulted exposition against the baseline:
 // series of targets other than faulted are unchanged (new ones allowed
 // only for a pbs storage read through PVE instead, route pve_fallback);
@@ -425,7 +433,7 @@ func compareUnderFault(base, got exposition, faulted string) []string {
 		v, present := got[k]
 		switch owners := seriesOwners(k, repoTarget, storageTarget); {
 		case ownedBy(owners, faulted) || ownedBy(owners, "guest"):
-			if present && v != base[k] && !(upFamilies[name] && v == "0") {
+			if present && v != base[k] && !(upFamilies[name] && v == "0") && !stateSets[name] {
 				bad = append(bad, fmt.Sprintf("%s: %s -> %s (a faulted source's series changed value instead of going absent)", k, base[k], v))
 			}
 		default:

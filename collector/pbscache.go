@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"hash/fnv"
+	"maps"
 	"sync"
 	"time"
 
@@ -35,6 +36,19 @@ const DefaultMaxCachedGroups = 200000
 //
 // Only dedup.GroupSummary is kept per group, never snapshot objects. Groups
 // that disappear upstream are dropped on the next read of their namespace.
+//
+// PBS 4 moves groups and namespaces within a datastore. A moved group keeps
+// its identity (type, id) and its snapshots, so it is the same recovery
+// points: a group new to a namespace whose cached twin in another namespace
+// of the same datastore has the same backup-count and last-backup takes the
+// twin's summary instead of being read again, whichever namespace is read
+// first (a moved namespace of thousands of groups costs no re-read storm):
+// a group gone from its namespace is kept aside (departed) until its
+// refresh would be due anyway.
+// The twin's fetch time comes along, so no detail gets older than the
+// refresh interval; a copy of a group in the same datastore (a local sync
+// between namespaces) has the same points, and its own verification and
+// protection are read at its refresh.
 // A namespace whose groups call fails returns the error: its repository is
 // down for that scrape and no cached data is passed off as fresh.
 type pbsCache struct {
@@ -52,9 +66,14 @@ type pbsCache struct {
 	// warmupBase and warmupPerRecord make a warm-up's allowance (see
 	// warmup.go); tests shorten them.
 	warmupBase, warmupPerRecord time.Duration
+	// departed are groups gone from a namespace of the datastore, for the
+	// namespace they moved to.
+	departed map[dsKey]map[groupKey]*cachedGroup
 }
 
 type nsKey struct{ target, datastore, namespace string }
+
+type dsKey struct{ target, datastore string }
 
 type groupKey struct{ backupType, backupID string }
 
@@ -77,7 +96,8 @@ func newPBSCache(refresh time.Duration, maxGroups int) *pbsCache {
 		maxGroups = DefaultMaxCachedGroups
 	}
 	return &pbsCache{refresh: refresh, maxGroups: maxGroups, namespaces: map[nsKey]map[groupKey]*cachedGroup{},
-		fills: map[nsKey]*fill{}, warmedUp: map[nsKey]bool{}, warmupBase: warmupBase, warmupPerRecord: warmupPerRecord}
+		fills: map[nsKey]*fill{}, warmedUp: map[nsKey]bool{}, warmupBase: warmupBase, warmupPerRecord: warmupPerRecord,
+		departed: map[dsKey]map[groupKey]*cachedGroup{}}
 }
 
 // cacheStats reports what one namespace read cost, for tests and /status.
@@ -140,6 +160,17 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 
 	c.mu.Lock()
 	old := c.namespaces[key]
+	// The other namespaces of the datastore and the groups that left
+	// them, for groups moved here. A stored namespace map is never
+	// changed, only replaced: reading it unlocked is safe; departed is
+	// changed in place, so this read looks at a copy.
+	ds := dsKey{target, datastore}
+	siblings := []map[groupKey]*cachedGroup{maps.Clone(c.departed[ds])}
+	for k, m := range c.namespaces {
+		if k.target == key.target && k.datastore == key.datastore && k.namespace != key.namespace {
+			siblings = append(siblings, m)
+		}
+	}
 	c.mu.Unlock()
 
 	type job struct {
@@ -156,7 +187,11 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 	for i, g := range groups {
 		allRecords += int64(g.BackupCount)
 		k := groupKey{g.BackupType, string(g.BackupID)}
-		if e, ok := old[k]; ok && c.valid(e, key, k, g, now) {
+		e, ok := old[k]
+		if !ok {
+			e, ok = movedTwin(siblings, k, g)
+		}
+		if ok && c.valid(e, key, k, g, now) {
 			out[i] = e.summary
 			present[i] = true
 			fresh[k] = e
@@ -208,7 +243,7 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 			fresh[k] = &cachedGroup{count: int64(g.BackupCount), last: int64(g.LastBackup), fetchedAt: now, summary: gs}
 		}
 		p.groupsDone.Store(int64(len(groups)))
-		c.store(key, fresh, p)
+		c.store(key, ds, old, fresh, p, now)
 		return kept, stats, "", nil
 	}
 
@@ -264,7 +299,7 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 	// Store what we read even when one group failed: the next scrape then
 	// refetches only what is still missing. The failed scrape itself
 	// reports the repository down.
-	c.store(key, fresh, p)
+	c.store(key, ds, old, fresh, p, now)
 
 	if firstErr != nil {
 		return nil, stats, failedAt, firstErr
@@ -280,12 +315,13 @@ func (c *pbsCache) readProgress(ctx context.Context, api pbsGroupAPI, run func(f
 
 // store replaces a namespace's cached groups with fresh, unless the read
 // was a warm-up given up (its target dropped, or overdue).
-func (c *pbsCache) store(key nsKey, fresh map[groupKey]*cachedGroup, p *fillProgress) {
+func (c *pbsCache) store(key nsKey, ds dsKey, old, fresh map[groupKey]*cachedGroup, p *fillProgress, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p.abandoned {
 		return
 	}
+	c.setAside(ds, old, fresh, now)
 	c.groups -= len(c.namespaces[key])
 	if c.groups+len(fresh) > c.maxGroups {
 		// Over the bound: keep this namespace uncached rather than evict
@@ -306,6 +342,47 @@ func summaryOf(snaps []proxmox.Snapshot, backupType, backupID string) (dedup.Gro
 		}
 	}
 	return dedup.GroupSummary{}, false
+}
+
+// setAside keeps the groups that left a namespace (in old, not in fresh)
+// as departed, drops the departed groups that arrived in it, and forgets
+// departed groups whose refresh is due: a twin that old is read anyway.
+// Called with c.mu held.
+func (c *pbsCache) setAside(ds dsKey, old, fresh map[groupKey]*cachedGroup, now time.Time) {
+	dep := c.departed[ds]
+	for k, e := range fresh {
+		if d, ok := dep[k]; ok && d == e {
+			delete(dep, k)
+		}
+	}
+	for k, e := range old {
+		if _, stays := fresh[k]; !stays {
+			if dep == nil {
+				dep = map[groupKey]*cachedGroup{}
+				c.departed[ds] = dep
+			}
+			dep[k] = e
+		}
+	}
+	for k, e := range dep {
+		if c.refresh <= 0 || now.Sub(e.fetchedAt) >= c.refresh {
+			delete(dep, k)
+		}
+	}
+	if len(dep) == 0 {
+		delete(c.departed, ds)
+	}
+}
+
+// movedTwin finds group k in another namespace of the datastore with the
+// listing's backup-count and last-backup: the same group, moved.
+func movedTwin(siblings []map[groupKey]*cachedGroup, k groupKey, g proxmox.BackupGroup) (*cachedGroup, bool) {
+	for _, m := range siblings {
+		if e, ok := m[k]; ok && e.count == int64(g.BackupCount) && e.last == int64(g.LastBackup) {
+			return e, true
+		}
+	}
+	return nil, false
 }
 
 // valid reports whether a cached group can be reused for this scrape.

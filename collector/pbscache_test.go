@@ -87,6 +87,21 @@ func snap(typ, id string, t int64, verify string) proxmox.Snapshot {
 
 func direct(fn func() error) error { return fn() }
 
+// readNamespace reads namespace ns of pbs1's store1 through the cache, by
+// "type/id".
+func readNamespace(t *testing.T, c *pbsCache, api pbsGroupAPI, ns string, now time.Time) map[string]dedup.GroupSummary {
+	t.Helper()
+	got, _, _, err := c.read(context.Background(), api, direct, "pbs1", "store1", ns, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]dedup.GroupSummary{}
+	for _, g := range got {
+		out[g.BackupType+"/"+g.BackupID] = g
+	}
+	return out
+}
+
 // TestPBSCacheIncremental walks a group through the changes issue 5 names
 // and checks both what is fetched and what is returned.
 func TestPBSCacheIncremental(t *testing.T) {
@@ -99,15 +114,7 @@ func TestPBSCacheIncremental(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	read := func(now time.Time) map[string]dedup.GroupSummary {
 		t.Helper()
-		got, _, _, err := c.read(context.Background(), f, direct, "pbs1", "store1", "", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]dedup.GroupSummary{}
-		for _, g := range got {
-			out[g.BackupType+"/"+g.BackupID] = g
-		}
-		return out
+		return readNamespace(t, c, f, "", now)
 	}
 	expectCalls := func(step string, want ...string) {
 		t.Helper()
@@ -370,5 +377,121 @@ func TestPBSCacheBound(t *testing.T) {
 	}
 	if calls := f.takeCalls(); strings.Join(calls, ",") != "*,*" {
 		t.Fatalf("listings %v, want two of the whole namespace (uncached namespace read in full twice)", calls)
+	}
+}
+
+// nsGroups is a datastore of fakeGroups namespaces.
+type nsGroups map[string]*fakeGroups
+
+func (d nsGroups) Groups(ctx context.Context, store, ns string) ([]proxmox.BackupGroup, error) {
+	return d[ns].Groups(ctx, store, ns)
+}
+
+func (d nsGroups) Snapshots(ctx context.Context, store, ns, typ, id string) ([]proxmox.Snapshot, error) {
+	return d[ns].Snapshots(ctx, store, ns, typ, id)
+}
+
+func (d nsGroups) EachSnapshot(ctx context.Context, store, ns string, fn func(proxmox.Snapshot)) error {
+	return d[ns].EachSnapshot(ctx, store, ns, fn)
+}
+
+// move moves a group between namespaces, as PBS 4 does.
+func (d nsGroups) move(k groupKey, from, to string) {
+	d[from].mu.Lock()
+	ss := d[from].snaps[k]
+	delete(d[from].snaps, k)
+	d[from].mu.Unlock()
+	d[to].mu.Lock()
+	d[to].snaps[k] = ss
+	d[to].mu.Unlock()
+}
+
+func (d nsGroups) calls() []string {
+	var out []string
+	for ns, f := range d {
+		for _, c := range f.takeCalls() {
+			out = append(out, ns+":"+c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestPBSCacheMovedGroup: a group moved to another namespace of the
+// datastore (PBS 4) is the same recovery points. Whichever namespace is
+// read first, it is not read again, it is in one namespace only, and a
+// group that really changed on the way is read.
+func TestPBSCacheMovedGroup(t *testing.T) {
+	const refresh = time.Hour
+	vm100, ct101, vm102 := groupKey{"vm", "100"}, groupKey{"ct", "101"}, groupKey{"vm", "102"}
+	d := nsGroups{
+		"a": {snaps: map[groupKey][]proxmox.Snapshot{
+			vm100: {snap("vm", "100", 1000, "ok"), snap("vm", "100", 2000, "ok")},
+			ct101: {snap("ct", "101", 1500, "failed")},
+			vm102: {snap("vm", "102", 1200, "")},
+		}},
+		"b": {snaps: map[groupKey][]proxmox.Snapshot{}},
+	}
+	c := newPBSCache(refresh, 0)
+	t0 := time.Unix(1_700_000_000, 0)
+	read := func(ns string, now time.Time) map[string]dedup.GroupSummary {
+		t.Helper()
+		return readNamespace(t, c, d, ns, now)
+	}
+	read("a", t0)
+	read("b", t0)
+	// Cold: namespace a is read whole, with one listing (b has no groups).
+	if got := d.calls(); strings.Join(got, " ") != "a:*" {
+		t.Fatalf("cold: %v", got)
+	}
+
+	// vm/100 moves; the new namespace is read first.
+	d.move(vm100, "a", "b")
+	b := read("b", t0.Add(time.Minute))
+	a := read("a", t0.Add(time.Minute))
+	if got := d.calls(); len(got) != 0 {
+		t.Errorf("moved group read again (new namespace first): %v", got)
+	}
+	if g, ok := b["vm/100"]; !ok || len(g.Times) != 2 || g.LastVerification != dedup.VerificationOK {
+		t.Errorf("moved group in b: %+v (present %v)", g, ok)
+	}
+	if _, ok := a["vm/100"]; ok || len(a) != 2 {
+		t.Errorf("moved group still in a: %v", a)
+	}
+
+	// ct/101 moves; the old namespace is read first.
+	d.move(ct101, "a", "b")
+	a = read("a", t0.Add(2*time.Minute))
+	b = read("b", t0.Add(2*time.Minute))
+	if got := d.calls(); len(got) != 0 {
+		t.Errorf("moved group read again (old namespace first): %v", got)
+	}
+	if g, ok := b["ct/101"]; !ok || g.VerifyFailed != 1 || len(a) != 1 {
+		t.Errorf("after the second move: a %v, b %v", a, b)
+	}
+	if n := c.size(); n != 3 {
+		t.Errorf("cache holds %d groups, want 3: a moved group is cached once", n)
+	}
+
+	// vm/102 moves and gets a new backup on the way: read in b.
+	d.move(vm102, "a", "b")
+	d["b"].mu.Lock()
+	d["b"].snaps[vm102] = append(d["b"].snaps[vm102], snap("vm", "102", 3000, ""))
+	d["b"].mu.Unlock()
+	read("a", t0.Add(3*time.Minute))
+	b = read("b", t0.Add(3*time.Minute))
+	if got := d.calls(); strings.Join(got, " ") != "b:vm/102" {
+		t.Errorf("changed moved group: listings %v, want b:vm/102", got)
+	}
+	if g := b["vm/102"]; len(g.Times) != 2 {
+		t.Errorf("changed moved group: %+v", g)
+	}
+	if n := len(c.departed); n != 1 {
+		t.Errorf("departed datastores %d, want 1 (vm/102's stale twin, until its refresh)", n)
+	}
+	// Past the refresh interval the departed twins are forgotten.
+	read("a", t0.Add(refresh+4*time.Minute))
+	if n := len(c.departed); n != 0 {
+		t.Errorf("departed groups kept past the refresh interval: %v", c.departed)
 	}
 }

@@ -41,7 +41,7 @@ func emitRouting(e *emitter, res *scrapeResult) {
 				continue
 			}
 			routes[k] = true
-			e.values(descs.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo)
+			e.values(descs.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo, s.PBSTarget)
 		}
 	}
 	reasons := append([]string(nil), duplicateReasons...)

@@ -226,11 +226,11 @@ func TestLabScrape(t *testing.T) {
 		`proxmox_backup_last_verification{backup_id="104",backup_type="ct",cluster="lab",repository="pbs1:store1/lab",state="ok"} 0`,
 	)
 	expectLines(t, body, "proxmox_backup_storage_route_info",
-		`proxmox_backup_storage_route_info{cluster="lab",repository="lab/pve1:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",repository="lab/pve2:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",repository="lab/pve3:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",repository="lab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",repository="pbs1:store1/lab",route="pbs",storage="backup-server",storage_type="pbs"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve1:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve2:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve3:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="pbs1:store1/lab",route="pbs",storage="backup-server",storage_type="pbs"} 1`,
 	)
 	expectLines(t, body, "proxmox_backup_target_up",
 		`proxmox_backup_target_up{kind="pbs",target="pbs1"} 1`,
@@ -391,8 +391,8 @@ func TestLabDeadline(t *testing.T) {
 	// counts are still known and still counted once.
 	expectLines(t, body, `proxmox_backup_guest_snapshots{backup_id="100"`,
 		`proxmox_backup_guest_snapshots{backup_id="100",backup_type="vm",cluster="lab"} 3`)
-	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",repository="lab:backup-server"`,
-		`proxmox_backup_storage_route_info{cluster="lab",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
+	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="lab:backup-server"`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
 }
 
 // TestLabCoalescing: concurrent scrapes share one upstream fetch.
@@ -528,4 +528,24 @@ func TestLabOfflineKeepLastKnown(t *testing.T) {
 	body = l.scrape(t, 5*time.Second)
 	expectLines(t, body, guest100)
 	expectLines(t, body, group100)
+}
+
+// TestLabLegacyJobAcrossVersions: a vzdump.cron job (starttime and dow,
+// no schedule of its own) gives its guests the same expected interval
+// whether PVE also sends starttime and dow (PVE 8) or only the schedule
+// converted from them (PVE 9).
+func TestLabLegacyJobAcrossVersions(t *testing.T) {
+	for _, version := range []string{"8.4.1", "9.1.3"} {
+		m := labModel()
+		m.Clusters[0].Version = version
+		daily := m.Clusters[0].Jobs[0]
+		daily.Schedule, daily.StartTime, daily.DOW = "", "02:00", "mon,wed,fri"
+		l := startLab(t, m, Options{Enabled: map[string]bool{CollectorStorages: true}})
+		body := l.scrape(t, 10*time.Second)
+		// Monday to Wednesday is the shortest gap: two days.
+		expectLines(t, body, `proxmox_backup_guest_expected_interval_seconds{backup_id="100"`,
+			`proxmox_backup_guest_expected_interval_seconds{backup_id="100",backup_type="vm",cluster="lab"} 172800`)
+		expectLines(t, body, `proxmox_backup_job_enabled{cluster="lab",job="backup-daily"`,
+			`proxmox_backup_job_enabled{cluster="lab",job="backup-daily",schedule="mon,wed,fri 02:00",storage="backup-server"} 1`)
+	}
 }

@@ -180,6 +180,8 @@ type pbsData struct {
 	namespaces map[string][]string
 	usage      map[string]proxmox.DatastoreUsage
 	jobs       []pbsJob
+	// gc is GET /admin/gc per datastore: state and figures of the last GC.
+	gc map[string]proxmox.GCJobStatus
 }
 
 // pbsJob is one GC, verify, prune or sync job with its last-run state.
@@ -688,7 +690,9 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			}
 			jobsMu.Lock()
 			defer jobsMu.Unlock()
+			pd.gc = make(map[string]proxmox.GCJobStatus, len(rows))
 			for _, j := range rows {
+				pd.gc[j.Store] = j
 				pd.jobs = append(pd.jobs, pbsJob{
 					Datastore: j.Store, Type: "gc", ID: j.Store,
 					LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
@@ -934,7 +938,8 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.T
 	results := dedup.GuestTaskResults(cd.name, cd.guests, cd.taskRows)
 	cd.tasks = make(map[string]guestTask, len(results))
 	for k, r := range results {
-		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node}
+		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node,
+			Seconds: r.Seconds, Timed: r.Timed}
 	}
 	cd.tasksRead = true
 	return results

@@ -36,6 +36,9 @@ type guestTask struct {
 	Success bool
 	// Node ran the task.
 	Node string
+	// Seconds is how long the guest's backup took, when Timed.
+	Seconds int64
+	Timed   bool
 }
 
 // taskLogCache is a bounded LRU of vzdump job logs keyed by UPID, reduced

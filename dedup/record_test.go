@@ -232,3 +232,30 @@ func TestSharedTimesAreWindows(t *testing.T) {
 		t.Fatalf("appending to one group's times changed the next group's: %v", gs[1].Times)
 	}
 }
+
+// TestRecordsFromBackupProviderVolumes: a storage plugin of an external
+// backup provider (PVE 8.4, pve-storage's backup-provider feature) lists
+// its own volume ids, which need not follow vzdump naming. The listing's
+// subtype, vmid and ctime say guest and time; the name is only a fallback.
+func TestRecordsFromBackupProviderVolumes(t *testing.T) {
+	vols := []proxmox.BackupVolume{
+		// Names no vzdump or PBS pattern parses.
+		{VolID: "borg:backup/homelab-guest-100-20250115T020003", Content: "backup", Format: "raw", Subtype: "qemu", VMID: 100, CTime: 1736906403, Size: 5 << 30},
+		{VolID: "borg:backup/ct7_nightly", Content: "backup", Format: "tar", Subtype: "lxc", VMID: 7, CTime: 1736906500, Size: 1 << 20},
+		// Nothing usable: no subtype, no vmid, and a name that says nothing.
+		{VolID: "borg:backup/manifest", Content: "backup", Subtype: "unknown", CTime: 1736906600},
+	}
+	recs, skipped := RecordsFromVolumes("homelab:borg", vols)
+	if skipped != 1 || len(recs) != 2 {
+		t.Fatalf("records %+v, skipped %d; want 2 records, 1 skipped", recs, skipped)
+	}
+	want := []struct {
+		typ, id string
+		time    int64
+	}{{"vm", "100", 1736906403}, {"ct", "7", 1736906500}}
+	for i, w := range want {
+		if r := recs[i]; r.BackupType != w.typ || r.BackupID != w.id || r.Time != w.time || r.InProgress {
+			t.Errorf("record %d = %+v, want %s/%s at %d", i, r, w.typ, w.id, w.time)
+		}
+	}
+}

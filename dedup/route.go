@@ -907,6 +907,9 @@ func (pl *planner) planPBSStorage(c Cluster, s proxmox.StorageConfig, sr Storage
 		return
 	}
 	sr.Route = RoutePVEFallback
+	if m.pbs != nil {
+		sr.PBSTarget = m.pbs.target
+	}
 	pl.planSharedPVE(c, s, sr, cands, Repository{
 		Name: cname + ":" + s.Storage, Key: m.key, Kind: KindPVE, Target: c.Target,
 		Datastore: s.Datastore, Namespace: m.namespace, Storage: s.Storage, StorageType: s.Type,

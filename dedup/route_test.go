@@ -164,6 +164,13 @@ func TestBuildPlanRoutes(t *testing.T) {
 				if r := findRepo(t, p, "c1:s"); r.Key != pbsKey("fp:"+strings.ToLower(fpPBS1), "store1", "c1") {
 					t.Errorf("fallback key %q", r.Key)
 				}
+				// The route names the PBS it stands in for: a failed
+				// fallback read is that PBS's outage.
+				for _, sr := range p.Storages {
+					if sr.Storage == "s" && sr.PBSTarget != "pbs1" {
+						t.Errorf("fallback route stands in for %q, want pbs1", sr.PBSTarget)
+					}
+				}
 			}},
 		},
 		{
@@ -177,6 +184,12 @@ func TestBuildPlanRoutes(t *testing.T) {
 				for _, sp := range p.Suppressed {
 					if sp.Reason == "pbs_via_pve" {
 						t.Errorf("a stale pin's PVE path is suppressed as a PBS path: %+v", sp)
+					}
+				}
+				// It stands in for no configured PBS.
+				for _, sr := range p.Storages {
+					if sr.Storage == "s" && sr.PBSTarget != "" {
+						t.Errorf("stale pin's fallback stands in for %q, want none", sr.PBSTarget)
 					}
 				}
 				pbsIdentity := pbsKey("fp:"+strings.ToLower(fpPBS1), "store1", "c1")

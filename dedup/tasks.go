@@ -45,6 +45,11 @@ type TaskResult struct {
 	Status string
 	// Message is the failure reason from the log, when there is one.
 	Message string
+	// Seconds is how long the guest's backup in that task took, when
+	// Timed: a backup that did not finish, or whose log gives no readable
+	// duration, has none.
+	Seconds int64
+	Timed   bool
 }
 
 // NeedsLog reports whether the task's result per guest can only be read
@@ -134,6 +139,11 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 			}
 			r := base
 			r.Success = proxmox.TaskSucceeded(t.Task.Status)
+			if r.Success && end >= start && start > 0 {
+				// The task backed up this guest alone: its run time is
+				// the backup's, give or take vzdump's setup.
+				r.Seconds, r.Timed = end-start, true
+			}
 			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
 			continue
 		}
@@ -151,6 +161,9 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 			r := base
 			r.Success = o.finished && !o.failed
 			r.Message = o.message
+			if r.Success && o.seconds >= 0 {
+				r.Seconds, r.Timed = o.seconds, true
+			}
 			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
 		}
 	}
@@ -162,6 +175,8 @@ type guestOutcome struct {
 	finished  bool
 	failed    bool
 	message   string
+	// seconds is the duration on the Finished line, -1 when unreadable.
+	seconds int64
 }
 
 // resolveLog reads a finished multi-guest task log. A guest that started
@@ -186,9 +201,10 @@ func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
 		switch ev.Kind {
 		case proxmox.LogStart:
 			o.guestType = ev.GuestType
-			o.finished, o.failed, o.message = false, false, ""
+			o.finished, o.failed, o.message, o.seconds = false, false, "", 0
 		case proxmox.LogFinish:
 			o.finished = true
+			o.seconds = ev.Seconds
 		case proxmox.LogFail:
 			o.failed = true
 			o.message = ev.Message

@@ -201,7 +201,11 @@ type StorageRoute struct {
 	// Repositories lists them all.
 	Repository   string   `json:"repository"`
 	Repositories []string `json:"repositories"`
-	// PBSTarget, Datastore and Namespace are set for RoutePBS.
+	// PBSTarget is the configured PBS a pbs storage matched: the one it is
+	// read from (RoutePBS), or, for RoutePVEFallback, the one it stands in
+	// for (that PBS or its datastore is down, or a config route sends it
+	// through PVE), so a failure of the fallback read is known to be that
+	// PBS's. Datastore and Namespace are set for RoutePBS.
 	PBSTarget string `json:"pbs_target"`
 	Datastore string `json:"datastore"`
 	Namespace string `json:"namespace"`

@@ -70,6 +70,9 @@
     // A PBS job is late when its next scheduled run is this far in the past.
     pbsJobOverdueSeconds: 3600,
     // ... or when a scheduled job's last run is older than this, per job type.
+    // A GC "job" with no schedule gets no PBSJobNotRunOnSchedule: it is
+    // ProxmoxBackupGarbageCollectionNotRun's, with pbsJobMaxAgeSeconds.gc as
+    // its maximum age.
     pbsJobMaxAgeSeconds: {
       gc: 8 * 24 * 3600,
       prune: 8 * 24 * 3600,
@@ -103,6 +106,17 @@
     datastoreAlmostFullFor: '15m',
     datastoreFillingUpFor: '1h',
     datastoreDownFor: '10m',
+    // How long a datastore may stay in a maintenance mode (read-only,
+    // offline, unmount, ...) before ProxmoxBackupDatastoreInMaintenance: a
+    // disk swap or an unmount takes minutes to hours; a mode left on for
+    // longer was forgotten.
+    datastoreMaintenanceFor: '6h',
+    // How long a datastore's GC may have never run (PBS reports no run at
+    // all) before ProxmoxBackupGarbageCollectionNeverRun; like the GC
+    // maximum age above.
+    garbageCollectionNeverRunFor: '8d',
+    // A guest whose newest backup took longer than its job's interval.
+    guestBackupWindowOverrunFor: '5m',
     pbsJobFailedFor: '5m',
     pbsJobNotRunOnScheduleFor: '15m',
     sourceDownFor: '10m',

@@ -98,16 +98,45 @@ type Snapshot struct {
 	Fingerprint  string         `json:"fingerprint"`
 }
 
-// GCJobStatus is one row of GET /admin/gc (one per datastore). UPID is
-// empty when GC never ran.
+// GCJobStatus is one row of GET /admin/gc (one per datastore). PBS
+// flattens the datastore's last GC summary into the row (pbs-api-types
+// GarbageCollectionJobStatus), so GCStatus is embedded; its UPID is empty
+// when GC never ran.
 type GCJobStatus struct {
-	Store          string `json:"store"`
+	Store string `json:"store"`
+	GCStatus
 	Schedule       string `json:"schedule"`
 	NextRun        *Int   `json:"next-run"`
-	UPID           String `json:"upid"`
 	LastRunState   string `json:"last-run-state"`
 	LastRunEndtime *Int   `json:"last-run-endtime"`
 	Duration       Int    `json:"duration"`
+}
+
+// GC states of a datastore, as GCJobStatus.State tells them.
+const (
+	GCNever   = "never"
+	GCRunning = "running"
+	GCOK      = "ok"
+	GCFailed  = "failed"
+)
+
+// State says what the row tells of the datastore's garbage collection.
+// PBS (src/api2/admin/datastore.rs garbage_collection_status) sends a
+// null UPID when no GC has run, and leaves the last-run state and end time
+// out while the job state file records a started run: that is a GC running
+// now. A finished run's state is a task
+// status: OK and WARNINGS mean the chunks were swept.
+func (j GCJobStatus) State() string {
+	switch {
+	case j.UPID == "":
+		return GCNever
+	case j.LastRunState == "" && j.LastRunEndtime == nil:
+		return GCRunning
+	case TaskSucceeded(j.LastRunState):
+		return GCOK
+	default:
+		return GCFailed
+	}
 }
 
 // JobStatus is one row of GET /admin/verify, /admin/prune or /admin/sync:

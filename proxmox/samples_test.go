@@ -92,6 +92,7 @@ var sampleChecks = map[string]func(t *testing.T, body []byte){
 		intp(t, "next-run", gc[0].NextRun, 1791626400)
 		eq(t, "store", gc[0].Store, "erebor")
 		eq(t, "schedule", gc[0].Schedule, "sat 03:00")
+		eq(t, "state", gc[0].State(), GCNever)
 	},
 	"pbs-admin-gc.json": func(t *testing.T, b []byte) {
 		gc := decodeSample[[]GCJobStatus](t, b)
@@ -100,6 +101,12 @@ var sampleChecks = map[string]func(t *testing.T, body []byte){
 		eq(t, "last-run-state", gc[0].LastRunState, "OK")
 		intp(t, "last-run-endtime", gc[0].LastRunEndtime, 1791118715)
 		eq(t, "duration", gc[0].Duration, 684)
+		eq(t, "state", gc[0].State(), GCOK)
+		// The GC summary is flattened into the row.
+		eq(t, "pending-bytes", gc[0].PendingBytes, 4732488637)
+		eq(t, "removed-bytes", gc[0].RemovedBytes, 0)
+		eq(t, "disk-bytes", gc[0].DiskBytes, 115363386675)
+		eq(t, "index-data-bytes", gc[0].IndexDataBytes, 575554027520)
 	},
 	"pbs-admin-prune.json": func(t *testing.T, b []byte) {
 		j := decodeSample[[]JobStatus](t, b)

@@ -20,6 +20,10 @@ type LogEvent struct {
 	GuestType string
 	// Message is the failure reason on fail lines.
 	Message string
+	// Seconds is how long the guest's backup took, on finish lines whose
+	// duration reads as hours:minutes:seconds (VZDump.pm format_time);
+	// -1 when it does not, 0 on other lines.
+	Seconds int64
 }
 
 // ErrNotGuestEvent is returned by ParseTaskLogLine for lines that say
@@ -40,8 +44,8 @@ func ParseTaskLogLine(line string) (LogEvent, error) {
 	if vmid, guestType, ok := guestEvent(line, "INFO: Starting Backup of VM ", startTail); ok {
 		return LogEvent{Kind: LogStart, VMID: vmid, GuestType: guestType}, nil
 	}
-	if vmid, _, ok := guestEvent(line, "INFO: Finished Backup of VM ", finishTail); ok {
-		return LogEvent{Kind: LogFinish, VMID: vmid}, nil
+	if vmid, d, ok := guestEvent(line, "INFO: Finished Backup of VM ", finishTail); ok {
+		return LogEvent{Kind: LogFinish, VMID: vmid, Seconds: hmsSeconds(d)}, nil
 	}
 	if vmid, reason, ok := guestEvent(line, "ERROR: Backup of VM ", failTail); ok {
 		return LogEvent{Kind: LogFail, VMID: vmid, Message: strings.TrimSpace(reason)}, nil
@@ -96,7 +100,31 @@ func finishTail(rest string) (string, bool) {
 	if !ok || !closed || d == "" || strings.Trim(d, "0123456789:") != "" || !onlyLogSpace(after) {
 		return "", false
 	}
-	return "", true
+	return d, true
+}
+
+// hmsSeconds reads VZDump.pm's format_time, "%02d:%02d:%02d" of hours
+// (which may pass 99), minutes and seconds, as seconds; -1 when d is not
+// in that form.
+func hmsSeconds(d string) int64 {
+	parts := strings.Split(d, ":")
+	if len(parts) != 3 {
+		return -1
+	}
+	var v [3]int64
+	for i, p := range parts {
+		// Two digits at least (%02d); hours at most 9 digits.
+		if len(p) < 2 || len(p) > 9 || (i > 0 && len(p) != 2) {
+			return -1
+		}
+		for j := 0; j < len(p); j++ {
+			v[i] = v[i]*10 + int64(p[j]-'0')
+		}
+	}
+	if v[1] > 59 || v[2] > 59 {
+		return -1
+	}
+	return v[0]*3600 + v[1]*60 + v[2]
 }
 
 // failTail accepts " failed -", an optional space and the reason, which

@@ -119,6 +119,16 @@ local q = import '../lib/promql.libsonnet';
             'The newest vzdump task that included guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} failed for this guest.',
             c.guestKeepFiringFor,
           ),
+          alert(
+            'GuestBackupWindowOverrun', 'warning', c.guestBackupWindowOverrunFor,
+            q.withGuestName(c, |||
+              proxmox_backup_guest_last_task_duration_seconds{%(S)s}
+              > proxmox_backup_guest_expected_interval_seconds{%(S)s}
+            ||| % { S: S }),
+            'The newest backup of a guest took longer than its backup job interval.',
+            'The newest backup of guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} took {{ $value | humanizeDuration }}, longer than the interval of the shortest job covering it: it runs into the next run, which vzdump then skips or delays.',
+            c.guestKeepFiringFor,
+          ),
         ],
       },
       {
@@ -223,6 +233,37 @@ local q = import '../lib/promql.libsonnet';
             'PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) is late: {{ $value | humanizeDuration }} since its scheduled run was due, or since its last run.',
             c.keepFiringFor,
           ),
+          alert(
+            'DatastoreInMaintenance', 'warning', c.datastoreMaintenanceFor,
+            'proxmox_backup_datastore_maintenance{%s, mode!="none"} == 1' % S,
+            'A PBS datastore has been in maintenance mode for long.',
+            'PBS {{ $labels.target }} datastore {{ $labels.datastore }} has been in {{ $labels.mode }} maintenance mode for more than %s; backups to it fail (read-only, offline) or it cannot be read at all.' % c.datastoreMaintenanceFor,
+            c.keepFiringFor,
+          ),
+          // A GC that failed is PBSJobFailed's, a scheduled GC that is late
+          // PBSJobNotRunOnSchedule's; these two alerts cover what they miss:
+          // a GC without a schedule, and one that never ran (PBS then
+          // computes its next run from now, so it is never late).
+          alert(
+            'GarbageCollectionNotRun', 'warning', c.pbsJobNotRunOnScheduleFor,
+            |||
+              time() - proxmox_backup_pbs_job_last_run_timestamp_seconds{%(gc)s} > %(max)d
+              unless on (target, datastore, job_type, job_id)
+              proxmox_backup_pbs_job_next_run_timestamp_seconds{%(gc)s} > 0
+            ||| % { gc: sel(['job_type="gc"']), max: c.pbsJobMaxAgeSeconds.gc },
+            'Garbage collection of a PBS datastore has not run for long.',
+            'The last garbage collection of PBS {{ $labels.target }} datastore {{ $labels.datastore }} ended {{ $value | humanizeDuration }} ago and none is scheduled: space of pruned backups is not given back.',
+            c.keepFiringFor,
+          ),
+          // last_over_time bridges a failed scrape, which would restart
+          // the days-long `for`.
+          alert(
+            'GarbageCollectionNeverRun', 'warning', c.garbageCollectionNeverRunFor,
+            'last_over_time(proxmox_backup_datastore_gc_state{%s, state="never"}[%s]) == 1' % [S, c.groupGapBridgeWindow],
+            'Garbage collection has never run on a PBS datastore.',
+            'Garbage collection has not run on PBS {{ $labels.target }} datastore {{ $labels.datastore }} for %s, since it was created or PBS last lost its GC state: space of pruned backups is not given back, and its deduplication figures are unknown.' % c.garbageCollectionNeverRunFor,
+            c.keepFiringFor,
+          ),
         ],
       },
       {
@@ -234,9 +275,25 @@ local q = import '../lib/promql.libsonnet';
             'A Proxmox source cannot be read.',
             'The exporter cannot fully read {{ $labels.kind }} target {{ $labels.target }}. Backup series that depend on it are absent (unknown), so no guest alert starts firing for it until it recovers, and those already firing keep firing for a while. See the exporter /status page for the error.',
           ),
+          // A pbs storage read through PVE because its PBS is down carries
+          // that PBS as `target`, so the PBS's SourceDown holds it back
+          // (examples/alertmanager.yml): one page per outage.
           alert(
             'RepositoryDown', 'warning', c.repositoryDownFor,
-            'proxmox_backup_repository_up{%s} == 0' % S,
+            |||
+              (
+                proxmox_backup_repository_up{%(S)s} == 0
+                unless on (job, instance, repository) %(fallback)s
+              )
+              or
+              (
+                (proxmox_backup_repository_up{%(S)s} == 0)
+                * on (job, instance, repository) group_left (target)
+                  max by (job, instance, repository, target) (
+                    label_replace(%(fallback)s, "target", "$1", "pbs_target", "(.+)")
+                  )
+              )
+            ||| % { S: S, fallback: 'proxmox_backup_storage_route_info{%s, route="pve_fallback", pbs_target!=""}' % S },
             'A backup repository cannot be listed.',
             'The last listing of repository {{ $labels.repository }} failed. Recovery points in it are unknown, so guests that may have backups there get no guest alerts. See the exporter /status page for the error.',
           ),

@@ -11,6 +11,14 @@ local q = import '../lib/promql.libsonnet';
   local upDown = g.valueMap([[1, 'up', 'green'], [0, 'down', 'red']]),
   local usage = g.thresholds('green', [[c.datastoreAlmostFullWarningRatio, 'orange'], [c.datastoreAlmostFullCriticalRatio, 'red']]),
   local alarm = g.thresholds('green', [[1, 'red']]),
+  // gcStateCode turns the GC state set into one number per datastore, so
+  // the GC table's rows share one label set; gcStates maps it back.
+  local gcStateNames = ['never', 'running', 'ok', 'failed'],
+  local gcStateCode = std.join('\nor\n', [
+    'max without (state) ((proxmox_backup_datastore_gc_state{%s, state="%s"} == 1) * %d)' % [ds, gcStateNames[i], i]
+    for i in std.range(0, 3)
+  ]),
+  local gcStates = g.valueMap([[0, 'never', 'orange'], [1, 'running', 'blue'], [2, 'ok', 'green'], [3, 'failed', 'red']]),
   // pbsRepos keeps repository series that live on the selected PBS targets.
   local pbsRepos(expr) = |||
     %s
@@ -121,6 +129,57 @@ local q = import '../lib/promql.libsonnet';
             ['Value #C', 'Next run in', 's'],
           ],
           unit='s', h=8, sortBy='Last result', sortDesc=false,
+        ),
+
+        // Garbage collection and deduplication.
+        g.table(
+          'Garbage collection and deduplication', "State of every datastore's garbage collection and what its last run counted: bytes on disk, bytes the backups refer to, their ratio (the deduplication factor), bytes removed and bytes pending removal (kept for safety, removed by the next GC). On an s3 datastore the figures are PBS's local view. Blank where GC never ran.",
+          g.tableTargets([
+            gcStateCode,
+            'proxmox_backup_datastore_gc_disk_bytes{%s}' % ds,
+            'proxmox_backup_datastore_gc_index_data_bytes{%s}' % ds,
+            'proxmox_backup_datastore_deduplication_ratio{%s}' % ds,
+            'proxmox_backup_datastore_gc_removed_bytes{%s}' % ds,
+            'proxmox_backup_datastore_gc_pending_bytes{%s}' % ds,
+          ]),
+          [
+            ['target', 'PBS', null],
+            ['datastore', 'Datastore', null],
+            ['Value #A', 'GC state', 'none', g.cellColor + [{ id: 'mappings', value: gcStates }]],
+            ['Value #B', 'On disk', 'bytes'],
+            ['Value #C', 'Referenced', 'bytes'],
+            ['Value #D', 'Deduplication factor', 'none'],
+            ['Value #E', 'Removed', 'bytes'],
+            ['Value #F', 'Pending', 'bytes'],
+          ],
+          unit='bytes', h=8, sortBy='Deduplication factor', sortDesc=false,
+        ),
+        g.timeseries(
+          'Deduplication factor', 'Bytes the backups refer to per byte on disk, as each garbage collection counted them. A sudden drop means new data that shares little with the old: a changed encryption key, a new large guest, a guest re-created from scratch. Not an alert: it is a trend to read.',
+          [g.target('proxmox_backup_datastore_deduplication_ratio{%s}' % ds, '{{target}}:{{datastore}}')],
+          'none', min=0,
+        ),
+        g.timeseries(
+          'Space pending removal', 'Bytes the last garbage collection found unused but kept for safety; the next GC frees them.',
+          [g.target('proxmox_backup_datastore_gc_pending_bytes{%s}' % ds, '{{target}}:{{datastore}}')],
+          'bytes', min=0,
+        ),
+        g.table(
+          'Datastore state', 'Backend and maintenance mode of every datastore. For an s3 backend the capacity panels show only the local cache.',
+          g.tableTargets([
+            |||
+              proxmox_backup_datastore_info{%(ds)s}
+              * ignoring (backend, mode) group_left (mode)
+              (proxmox_backup_datastore_maintenance{%(ds)s} == 1)
+            ||| % { ds: ds },
+          ]),
+          [
+            ['target', 'PBS', null],
+            ['datastore', 'Datastore', null],
+            ['backend', 'Backend', null],
+            ['mode', 'Maintenance', null],
+          ],
+          h=6,
         ),
 
         g.timeseries(

@@ -114,6 +114,30 @@ local q = import '../lib/promql.libsonnet';
           unit='s', h=12, sortBy='Backup age',
         ),
 
+        g.timeseries(
+          'Backup duration per guest', "How long each guest's newest backup took (its own part of a multi-guest job run), over time. Blank where the newest backup failed.",
+          [g.target(guest('proxmox_backup_guest_last_task_duration_seconds{%s}' % sc), '{{backup_type}}/{{backup_id}} {{name}}')],
+          's', min=0,
+        ),
+        g.table(
+          'Backup window', "Every guest's newest backup duration against the interval of its shortest job (above 100 % it runs into the next run: the GuestBackupWindowOverrun alert), and an approximate throughput: the newest recovery point's size (before deduplication, largest over its repositories) per second of backup.",
+          g.tableTargets([
+            guest('proxmox_backup_guest_last_task_duration_seconds{%s}' % sc),
+            guest('proxmox_backup_guest_last_task_duration_seconds{%(sc)s} / proxmox_backup_guest_expected_interval_seconds{%(sc)s}' % { sc: sc }),
+            guest('max without (repository) (proxmox_backup_last_size_bytes{%(sc)s}) / (proxmox_backup_guest_last_task_duration_seconds{%(sc)s} > 0)' % { sc: sc }),
+          ]),
+          [
+            ['cluster', 'Cluster', null],
+            ['backup_type', 'Type', null],
+            ['backup_id', 'ID', null],
+            ['name', 'Name', null],
+            ['Value #A', 'Duration', 's'],
+            ['Value #B', 'Share of window', 'percentunit', g.cellColor + [{ id: 'thresholds', value: g.thresholds('green', [[0.5, 'orange'], [1, 'red']]) }]],
+            ['Value #C', 'Throughput', 'Bps'],
+          ],
+          unit='s', w=12, h=8, sortBy='Share of window',
+        ),
+
         g.table(
           'Backup groups by repository', 'Every backup group in every repository, including orphans (groups of deleted guests, which no alert covers). Retention depth is the age of the oldest recovery point.',
           g.tableTargets([

@@ -173,6 +173,13 @@ type BackupFile struct {
 type BackupJob struct {
 	ID       string
 	Schedule string
+	// StartTime ("HH:MM") and DOW (days, e.g. "mon,wed"; empty = every
+	// day) make a legacy job of vzdump.cron instead of a Schedule. PVE
+	// answers its schedule, converted from them (API2/Backup.pm
+	// convert_to_schedule); before PVE 9 it sends starttime and dow as
+	// well.
+	StartTime string
+	DOW       string
 	// Disabled is "enabled 0".
 	Disabled bool
 	// Storage is absent when empty (node default).

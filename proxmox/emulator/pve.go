@@ -28,6 +28,22 @@ func (c *Cluster) version() (version, release string) {
 	return v, release
 }
 
+// major is the cluster's major PVE version.
+func (c *Cluster) major() int {
+	v, _ := c.version()
+	n, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
+	return n
+}
+
+// legacySchedule is the schedule PVE reports for a vzdump.cron job: the
+// start time, preceded by the days unless they are all seven.
+func legacySchedule(start, dow string) string {
+	if dow == "" || dow == "mon,tue,wed,thu,fri,sat,sun" {
+		return start
+	}
+	return dow + " " + start
+}
+
 func pveVersion(rc *reqCtx) reply {
 	v, rel := rc.cluster.version()
 	return okReply(1, func(w *jw) {
@@ -758,7 +774,15 @@ func pveClusterBackup(rc *reqCtx) reply {
 			w.obj()
 			w.fStr("type", "vzdump")
 			w.fStr("id", j.ID)
-			w.fStrOpt("schedule", j.Schedule)
+			if j.StartTime != "" {
+				w.fStr("schedule", legacySchedule(j.StartTime, j.DOW))
+				if c.major() < 9 {
+					w.fStr("starttime", j.StartTime)
+					w.fStrOpt("dow", j.DOW)
+				}
+			} else {
+				w.fStrOpt("schedule", j.Schedule)
+			}
 			w.fBit("enabled", !j.Disabled)
 			w.fStrOpt("storage", j.Storage)
 			switch {

@@ -76,3 +76,43 @@ func TestClusterResourcesRejectsTypePool(t *testing.T) {
 		t.Fatalf("type=pool: status %d, want 400", r.status)
 	}
 }
+
+// TestClusterBackupLegacyJobByVersion: a vzdump.cron job (starttime, dow)
+// is answered with its converted schedule by every version, and with
+// starttime and dow as well only before PVE 9 (pve-manager commit
+// "api: backup: drop legacy starttime and dow from API response").
+func TestClusterBackupLegacyJobByVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version    string
+		withLegacy bool
+	}{{"8.4.1", true}, {"9.1.3", false}} {
+		s := startHomelab(t)
+		s.Update(func(m *Model) {
+			c := m.Cluster("homelab")
+			c.Version = tc.version
+			c.Jobs = append(c.Jobs, &BackupJob{ID: "legacy-1", StartTime: "02:30", DOW: "mon,wed,fri", VMIDs: []int{100}},
+				&BackupJob{ID: "legacy-2", StartTime: "04:00", DOW: "mon,tue,wed,thu,fri,sat,sun", VMIDs: []int{101}})
+		})
+		got := map[string]map[string]any{}
+		for _, r := range pve(t, s, "homelab", "pve1", "/cluster/backup", nil).rows(t) {
+			got[str(r, "id")] = r
+		}
+		for id, want := range map[string][3]string{
+			"legacy-1": {"mon,wed,fri 02:30", "02:30", "mon,wed,fri"},
+			"legacy-2": {"04:00", "04:00", "mon,tue,wed,thu,fri,sat,sun"},
+		} {
+			r := got[id]
+			if str(r, "schedule") != want[0] {
+				t.Errorf("PVE %s %s: schedule %q, want %q", tc.version, id, str(r, "schedule"), want[0])
+			}
+			_, hasStart := r["starttime"]
+			_, hasDOW := r["dow"]
+			if hasStart != tc.withLegacy || hasDOW != tc.withLegacy {
+				t.Errorf("PVE %s %s: starttime present %v, dow present %v; want %v", tc.version, id, hasStart, hasDOW, tc.withLegacy)
+			}
+			if tc.withLegacy && (str(r, "starttime") != want[1] || str(r, "dow") != want[2]) {
+				t.Errorf("PVE %s %s: starttime %q dow %q", tc.version, id, str(r, "starttime"), str(r, "dow"))
+			}
+		}
+	}
+}

@@ -23,6 +23,11 @@ const AlertPrefix = "ProxmoxBackup"
 // MaxUIDLength is Grafana's limit on dashboard uids.
 const MaxUIDLength = 40
 
+// MaxGroupRules is the most rules a rule group may hold: Prometheus
+// evaluates a group's rules one after the other, so a long group delays
+// its last rules and is hard to read.
+const MaxGroupRules = 20
+
 // Severities are the values the severity label may take.
 var Severities = map[string]bool{"critical": true, "warning": true, "info": true}
 
@@ -101,6 +106,9 @@ func LintRules(file string, f *RuleFile, known Known) []Problem {
 	for _, g := range f.Groups {
 		if g.Name == "" {
 			add("group", "rule group without a name")
+		}
+		if len(g.Rules) > MaxGroupRules {
+			add(g.Name, "%d rules; a group holds at most %d", len(g.Rules), MaxGroupRules)
 		}
 		for i, r := range g.Rules {
 			where := fmt.Sprintf("%s rule %d", g.Name, i)

@@ -2,6 +2,7 @@ package mixinlint
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,29 @@ func TestLintRulesDuplicateAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkProblems(t, LintRules("rules.yaml", f, testKnown), "duplicate alert")
+}
+
+func TestLintRulesGroupSize(t *testing.T) {
+	rule := `      - record: proxmox_backup:x%d:sum
+        expr: sum(up)
+`
+	// The good group has 2 rules: MaxGroupRules-2 more fill it, one more
+	// is one too many.
+	for _, tc := range []struct {
+		extra int
+		want  string
+	}{{MaxGroupRules - 2, ""}, {MaxGroupRules - 1, "21 rules; a group holds at most 20"}} {
+		var extra strings.Builder
+		for i := range tc.extra {
+			fmt.Fprintf(&extra, rule, i)
+		}
+		src := strings.Replace(goodRules, "      - record:", extra.String()+"      - record:", 1)
+		f, err := ParseRules([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkProblems(t, LintRules("rules.yaml", f, testKnown), tc.want)
+	}
 }
 
 func TestParseRulesRejectsUnknownKeys(t *testing.T) {

@@ -1,0 +1,48 @@
+package dedup
+
+import (
+	"testing"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
+)
+
+// TestGuestTaskResultsDuration: a job run's log times each guest by its
+// Finished line; a single-guest task is timed by its own run time; a
+// guest that failed, or whose duration cannot be read, has none.
+func TestGuestTaskResultsDuration(t *testing.T) {
+	guests := []proxmox.ClusterResource{vm(100, "n1"), ct(101, "n1"), vm(102, "n2"), vm(103, "n1"), vm(104, "n2")}
+	tasks := []TaskWithLog{
+		{Task: proxmox.Task{UPID: "UPID:n1:00000002:00000001:65A00001:vzdump::root@pam:", Node: "n1", Type: "vzdump", StartTime: 2000, EndTime: 9000, Status: "job errors"},
+			Log: logLines(
+				"INFO: Starting Backup of VM 100 (qemu)",
+				"INFO: Finished Backup of VM 100 (01:30:05)",
+				"INFO: Starting Backup of VM 101 (lxc)",
+				"ERROR: Backup of VM 101 failed - no space left",
+				"INFO: Starting Backup of VM 103 (qemu)",
+				"INFO: Finished Backup of VM 103 (1:2)",
+				"TASK ERROR: job errors")},
+		{Task: proxmox.Task{UPID: "UPID:n2:00000003:00000001:65A00002:vzdump:102:root@pam:", Node: "n2", Type: "vzdump", ID: "102", StartTime: 3000, EndTime: 3100, Status: "WARNINGS: 1"}},
+		{Task: proxmox.Task{UPID: "UPID:n2:00000004:00000001:65A00003:vzdump:104:root@pam:", Node: "n2", Type: "vzdump", ID: "104", StartTime: 3000, EndTime: 3500, Status: "some error"}},
+	}
+	got := GuestTaskResults("c1", guests, tasks)
+	want := map[string]struct {
+		seconds int64
+		timed   bool
+	}{
+		"100": {5405, true},
+		"101": {0, false}, // failed
+		"102": {100, true},
+		"103": {0, false}, // finished, duration unreadable
+		"104": {0, false}, // failed single-guest task
+	}
+	for id, w := range want {
+		bt := "vm"
+		if id == "101" {
+			bt = "ct"
+		}
+		r, ok := got[GuestKey{"c1", bt, id}]
+		if !ok || r.Seconds != w.seconds || r.Timed != w.timed {
+			t.Errorf("%s: got %+v (present %v), want seconds=%d timed=%v", id, r, ok, w.seconds, w.timed)
+		}
+	}
+}
