@@ -126,6 +126,8 @@ type JobStatus struct {
 	Remote      string `json:"remote"`
 	RemoteStore string `json:"remote-store"`
 	RemoteNS    string `json:"remote-ns"`
+	// SyncDirection is pull or push (PBS 3.3+); absent means pull.
+	SyncDirection string `json:"sync-direction"`
 }
 
 // PBSTask is one row of GET /nodes/localhost/tasks. Note the underscore
