@@ -138,7 +138,8 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			a := GroupAggregate{
 				Repository: r.Name, Cluster: r.Cluster, BackupType: g.BackupType, BackupID: g.BackupID,
 				Snapshots: len(g.Times), LastSize: g.LastSize, LastVerification: normalizeVerification(g.LastVerification),
-				VerifyFailed: g.VerifyFailed, Protected: g.Protected, InProgress: g.InProgress,
+				VerifyFailed: g.VerifyFailed, Verified: g.Verified, Protected: g.Protected, InProgress: g.InProgress,
+				LastEncrypted: g.LastEncrypted && len(g.Times) > 0, Unencrypted: g.Unencrypted,
 			}
 			if n := len(g.Times); n > 0 {
 				a.First, a.Last = g.Times[0], g.Times[n-1]
@@ -228,6 +229,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	if !namesAscend(p.Repositories, groups) && !groupAggregatesSorted(res.Groups) {
 		slices.SortStableFunc(res.Groups, func(x, y GroupAggregate) int { return compareGroupAggregates(&x, &y) })
 	}
+	markGuestEncryption(res.Guests, res.Groups)
 	sortWarnings(res.Warnings)
 	return res
 }
@@ -355,12 +357,14 @@ func normalizeSummaries(in []GroupSummary) []GroupSummary {
 		// What mergeSummaries makes of a well-formed summary.
 		n := len(g.Times)
 		if n == 0 {
-			g.Times, g.LastSize, g.LastVerification = nil, 0, VerificationNone
+			g.Times, g.LastSize, g.LastVerification, g.LastEncrypted = nil, 0, VerificationNone, false
 		} else {
 			g.LastVerification = normalizeVerification(g.LastVerification)
 		}
 		g.VerifyFailed = min(g.VerifyFailed, n)
+		g.Verified = min(g.Verified, n-g.VerifyFailed)
 		g.Protected = min(g.Protected, n)
+		g.Unencrypted = min(g.Unencrypted, n)
 	}
 	return out
 }
@@ -374,9 +378,9 @@ func summariesNormalized(gs []GroupSummary) bool {
 			return false
 		}
 		n := len(g.Times)
-		if n == 0 && (g.Times != nil || g.LastSize != 0 || g.LastVerification != VerificationNone) ||
+		if n == 0 && (g.Times != nil || g.LastSize != 0 || g.LastVerification != VerificationNone || g.LastEncrypted) ||
 			n > 0 && normalizeVerification(g.LastVerification) != g.LastVerification ||
-			g.VerifyFailed > n || g.Protected > n {
+			g.VerifyFailed > n || g.Verified > n-g.VerifyFailed || g.Protected > n || g.Unencrypted > n {
 			return false
 		}
 	}
@@ -407,12 +411,21 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 	type groupID struct{ typ, id string }
 	var recs []Record
 	extra := map[groupID]GroupSummary{}
+	lastEnc := map[groupID]map[int64]bool{}
 	for _, g := range in {
 		id := groupID{g.BackupType, g.BackupID}
 		for i, t := range g.Times {
 			r := Record{BackupType: g.BackupType, BackupID: g.BackupID, Time: t, Verification: VerificationNone}
 			if i == len(g.Times)-1 {
 				r.Size, r.Verification = g.LastSize, normalizeVerification(g.LastVerification)
+				// Only a summary's newest point has a known
+				// encryption: every summary ending on a time must
+				// say encrypted for the point to be (set below).
+				if lastEnc[id] == nil {
+					lastEnc[id] = map[int64]bool{}
+				}
+				enc, seen := lastEnc[id][t]
+				lastEnc[id][t] = g.LastEncrypted && (enc || !seen)
 			}
 			recs = append(recs, r)
 		}
@@ -421,6 +434,8 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		}
 		x := extra[id]
 		x.VerifyFailed += g.VerifyFailed
+		x.Verified += g.Verified
+		x.Unencrypted += g.Unencrypted
 		x.Protected += g.Protected
 		x.InProgress = x.InProgress || g.InProgress
 		extra[id] = x
@@ -431,6 +446,12 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		// The counts cannot be recomputed without the snapshots; cap them
 		// at the number of distinct points.
 		out[i].VerifyFailed = min(x.VerifyFailed, len(out[i].Times))
+		out[i].Verified = min(x.Verified, len(out[i].Times)-out[i].VerifyFailed)
+		out[i].Unencrypted = min(x.Unencrypted, len(out[i].Times))
+		out[i].LastEncrypted = false
+		if n := len(out[i].Times); n > 0 {
+			out[i].LastEncrypted = lastEnc[groupID{out[i].BackupType, out[i].BackupID}][out[i].Times[n-1]]
+		}
 		out[i].Protected = min(x.Protected, len(out[i].Times))
 		out[i].InProgress = x.InProgress
 	}
