@@ -441,7 +441,7 @@ type GuestAggregate struct {
 	// LastEncryption says whether the newest recovery point is encrypted
 	// (GuestEncryption): EncryptionYes, EncryptionNo, or "" when unknown.
 	LastEncryption string
-	InJob      bool
+	InJob          bool
 	// InJobUnknown is true when no job is known to cover the guest but an
 	// enabled job selects a pool the token cannot see (Cluster.Pools):
 	// InJob is then false and says nothing, and guest_in_job is absent.
