@@ -48,6 +48,7 @@ func emitDatastores(e *emitter, res *scrapeResult, now time.Time) {
 				if j.LastState != "" {
 					e.values(descs.pbsJobLastSuccess, boolFloat(proxmox.TaskSucceeded(j.LastState)), l...)
 				}
+				emitJobResult(e, j, l)
 			}
 			if j.NextRun > 0 {
 				e.values(descs.pbsJobNextRun, float64(j.NextRun), l...)

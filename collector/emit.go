@@ -16,6 +16,8 @@ func (c *Collector) emit(e *emitter, res *scrapeResult) {
 	}
 	if c.enabled(CollectorDatastores) {
 		emitDatastores(e, res, c.opts.Now())
+		emitVerification(e, res)
+		emitSyncJobs(e, res)
 	}
 	if c.enabled(CollectorStorages) {
 		emitStorages(e, res)

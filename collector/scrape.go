@@ -47,7 +47,8 @@ type pbsAPI interface {
 	GCStatus(ctx context.Context) ([]proxmox.GCJobStatus, error)
 	VerifyJobs(ctx context.Context) ([]proxmox.JobStatus, error)
 	PruneJobs(ctx context.Context) ([]proxmox.JobStatus, error)
-	SyncJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	SyncJobsAll(ctx context.Context) ([]proxmox.JobStatus, bool, error)
+	Permissions(ctx context.Context) (map[string]map[string]bool, error)
 	pbsGroupAPI
 }
 
@@ -180,6 +181,15 @@ type pbsData struct {
 	namespaces map[string][]string
 	usage      map[string]proxmox.DatastoreUsage
 	jobs       []pbsJob
+	// jobsRead says which job lists (by job type) were read: only then
+	// does a missing job mean "none" (verify coverage).
+	jobsRead map[string]bool
+	// syncVisible says whether the token provably sees every sync job
+	// (syncjobs.go); nil when its permissions could not be read.
+	syncVisible *bool
+	// perms are the token's privileges by ACL path (GET
+	// /access/permissions); nil when they could not be read.
+	perms map[string]map[string]bool
 }
 
 // pbsJob is one GC, verify, prune or sync job with its last-run state.
@@ -190,6 +200,15 @@ type pbsJob struct {
 	LastEnd   int64  `json:"last_run_end,omitempty"`   // 0 = never ran or running
 	LastState string `json:"last_run_state,omitempty"` // "" = never ran or running
 	NextRun   int64  `json:"next_run,omitempty"`       // 0 = not scheduled
+	// Verify and sync jobs: schedule ("" = runs only by hand), anchor
+	// namespace and depth (nil = every level).
+	Schedule  string `json:"schedule,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	MaxDepth  *int   `json:"max_depth,omitempty"`
+	// Sync jobs: direction (pull or push) and remote ("" = local).
+	Direction   string `json:"direction,omitempty"`
+	Remote      string `json:"remote,omitempty"`
+	RemoteStore string `json:"remote_store,omitempty"`
 }
 
 // scrapeResult is the immutable outcome of one scrape.
@@ -648,8 +667,13 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}{
 			{"verify", proxmox.EndpointVerifyJobs, api.VerifyJobs},
 			{"prune", proxmox.EndpointPruneJobs, api.PruneJobs},
-			{"sync", proxmox.EndpointSyncJobs, api.SyncJobs},
+			{"sync", proxmox.EndpointSyncJobs, func(ctx context.Context) ([]proxmox.JobStatus, error) {
+				rows, _, err := api.SyncJobsAll(ctx)
+				return rows, err
+			}},
 		}
+		pd.jobsRead = map[string]bool{}
+		wg.Go(func() { readSyncVisibility(ctx, pd) })
 		for _, jc := range jobCalls {
 			wg.Go(func() {
 				var rows []proxmox.JobStatus
@@ -659,11 +683,21 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 				}
 				jobsMu.Lock()
 				defer jobsMu.Unlock()
+				pd.jobsRead[jc.typ] = true
 				for _, j := range rows {
-					pd.jobs = append(pd.jobs, pbsJob{
+					pj := pbsJob{
 						Datastore: j.Store, Type: jc.typ, ID: j.ID,
 						LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
-					})
+						Schedule: j.Schedule, Namespace: j.NS,
+					}
+					if j.MaxDepth != nil {
+						d := int(*j.MaxDepth)
+						pj.MaxDepth = &d
+					}
+					if jc.typ == "sync" {
+						pj.Direction, pj.Remote, pj.RemoteStore = j.Direction(), j.Remote, j.RemoteStore
+					}
+					pd.jobs = append(pd.jobs, pj)
 				}
 			})
 		}
@@ -675,6 +709,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			}
 			jobsMu.Lock()
 			defer jobsMu.Unlock()
+			pd.jobsRead["gc"] = true
 			for _, j := range rows {
 				pd.jobs = append(pd.jobs, pbsJob{
 					Datastore: j.Store, Type: "gc", ID: j.Store,

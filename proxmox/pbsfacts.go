@@ -55,9 +55,9 @@ const (
 	JobResultFailed  = "failed"
 )
 
-// JobResults lists every job result, in a stable order (state-set
+// JobResults lists every job result, sorted (the order of a state-set's
 // series).
-var JobResults = []string{JobResultOK, JobResultWarning, JobResultFailed}
+var JobResults = []string{JobResultFailed, JobResultOK, JobResultWarning}
 
 // JobResult classifies a PBS job's last-run-state: ok, warning (the job
 // did its work but logged warnings) or failed (any other text is PBS's
@@ -131,6 +131,25 @@ const RemoteAuditPrivilege = "Remote.Audit"
 func SeesAllSyncJobs(perms map[string]map[string]bool) bool {
 	for _, p := range []string{"/", "/remote"} {
 		if propagate, ok := perms[p][RemoteAuditPrivilege]; ok && propagate {
+			return true
+		}
+	}
+	return false
+}
+
+// DatastoreAuditPrivilege is the privilege without which PBS lists only
+// the backup groups a token owns, without an error.
+const DatastoreAuditPrivilege = "Datastore.Audit"
+
+// SeesAllGroups reports whether privileges (Permissions' answer) prove the
+// token sees every backup group of a datastore: Datastore.Audit on
+// /datastore/{store} itself, or propagated from /datastore or /.
+func SeesAllGroups(perms map[string]map[string]bool, store string) bool {
+	if _, ok := perms["/datastore/"+store][DatastoreAuditPrivilege]; ok {
+		return true
+	}
+	for _, p := range []string{"/", "/datastore"} {
+		if propagate, ok := perms[p][DatastoreAuditPrivilege]; ok && propagate {
 			return true
 		}
 	}

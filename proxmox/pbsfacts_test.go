@@ -120,3 +120,23 @@ func TestSyncJobsAllFallsBackBefore33(t *testing.T) {
 		t.Fatalf("403: err %v, want a permission error", err)
 	}
 }
+
+func TestSeesAllGroups(t *testing.T) {
+	cases := []struct {
+		name  string
+		perms map[string]map[string]bool
+		want  bool
+	}{
+		{"propagated from /", map[string]map[string]bool{"/": {"Datastore.Audit": true}}, true},
+		{"propagated from /datastore", map[string]map[string]bool{"/datastore": {"Datastore.Audit": true}}, true},
+		{"on the datastore itself", map[string]map[string]bool{"/datastore/main": {"Datastore.Audit": false}}, true},
+		{"on / without propagation", map[string]map[string]bool{"/": {"Datastore.Audit": false}}, false},
+		{"on another datastore", map[string]map[string]bool{"/datastore/other": {"Datastore.Audit": true}}, false},
+		{"backup only", map[string]map[string]bool{"/datastore/main": {"Datastore.Backup": true}}, false},
+	}
+	for _, tc := range cases {
+		if got := SeesAllGroups(tc.perms, "main"); got != tc.want {
+			t.Errorf("%s: SeesAllGroups = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -56,7 +56,8 @@ func syncJobsListed(rc *reqCtx, jobs []*PBSJob) ([]*PBSJob, *reply) {
 // api2/access/mod.rs list_permissions). The emulated token follows the
 // documented recipe: the Audit role on / (Sys.Audit, Datastore.Audit; it
 // has no Remote.Audit) and the RemoteAudit role on /remote, which
-// NoRemoteAudit leaves out.
+// NoRemoteAudit leaves out; the NoBackupPrivilege fault takes away
+// Datastore.Audit.
 func pbsPermissions(rc *reqCtx) reply {
 	paths := []string{"/", "/access", "/datastore", "/remote", "/system"}
 	return okReply(len(paths), func(w *jw) {
@@ -66,7 +67,9 @@ func pbsPermissions(rc *reqCtx) reply {
 		for _, path := range paths {
 			w.key(path)
 			w.obj()
-			w.fBool("Datastore.Audit", true)
+			if !rc.noPriv { // NoBackupPrivilege: no Datastore.Audit
+				w.fBool("Datastore.Audit", true)
+			}
 			if path == "/remote" && !rc.pbs.NoRemoteAudit {
 				w.fBool("Remote.Audit", true)
 			}
