@@ -76,7 +76,9 @@ func DatastoreVerification(p Plan, r Result) map[DatastoreKey]VerificationCounts
 			unknown[k] = true
 			continue
 		}
-		out[k] = out[k] // a datastore without groups counts zeros
+		if _, ok := out[k]; !ok {
+			out[k] = VerificationCounts{} // a datastore without groups counts zeros
+		}
 	}
 	for i := range r.Groups {
 		g := &r.Groups[i]
