@@ -66,7 +66,7 @@ func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 		g := &res.merged.Guests[i]
 		l := e.set(g.Cluster, g.BackupType, g.BackupID)
 		e.values(descs.guestInfo, 1, g.Cluster, g.BackupType, g.BackupID, g.Name, g.Node,
-			boolString(g.Template), strings.Join(g.Tags, ";"))
+			templateLabel(g), strings.Join(g.Tags, ";"))
 		if g.Known {
 			e.gauge(descs.guestSnapshots, float64(g.Snapshots), l)
 			if g.Last > 0 {
@@ -129,4 +129,15 @@ func boolString(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// templateLabel is guest_info's template label: "1", "0", or "unknown"
+// while PVE hides the flag (offline node) and it was never known. The
+// mixin's guest alerts select template="0", so an unknown guest is never
+// taken for a normal one.
+func templateLabel(g *dedup.GuestAggregate) string {
+	if g.TemplateUnknown {
+		return "unknown"
+	}
+	return boolString(g.Template)
 }

@@ -120,8 +120,9 @@ type Collector struct {
 	knownStorages knownStorages
 	taskLogs      *taskLogCache
 
-	// guestNames fills in names PVE omits for guests on offline nodes.
-	guestNames guestNames
+	// knownGuests fills in the names and template flags PVE omits for
+	// guests on offline nodes.
+	knownGuests knownGuests
 
 	// Persisted across scrapes: target_errors_total,
 	// target_last_success_timestamp_seconds and the failures being logged.
@@ -182,7 +183,7 @@ func (c *Collector) install(set *targetSet) {
 	c.set = set
 	c.setMu.Unlock()
 	c.knownStorages.retain(set.targets)
-	c.guestNames.retain(set.targets)
+	c.knownGuests.retain(set.targets)
 	if old == nil {
 		return
 	}

@@ -147,3 +147,137 @@ func TestNoPoolJobNoPoolRead(t *testing.T) {
 		t.Errorf("GET /pools read %d times without a pool job, want 0", n)
 	}
 }
+
+// guestSeries returns the series of one metric for one guest (by
+// backup_id), as label maps.
+func guestSeries(x exposition, name, id string) []map[string]string {
+	var out []map[string]string
+	for k := range x {
+		n, l := splitSeries(k)
+		if n == name && l["backup_id"] == id {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestTemplateOnOfflineNode: PVE leaves a guest's name and template flag
+// out of /cluster/resources while its node is offline (the emulator does
+// too). A template known from an earlier scrape stays a template; one the
+// exporter never saw online is template="unknown", which the mixin's
+// guest alerts (template="0") do not take for a normal guest, so no alert
+// fires for a template because its node is down (issue 14 hole 3).
+func TestTemplateOnOfflineNode(t *testing.T) {
+	offline := func(m *emulator.Model) {
+		for _, n := range m.Clusters[0].Nodes {
+			if n.Name == "pve1" {
+				n.Offline = true
+			}
+		}
+	}
+	info := func(x exposition) map[string]string {
+		t.Helper()
+		s := guestSeries(x, "proxmox_backup_guest_info", "107")
+		if len(s) != 1 {
+			t.Fatalf("guest_info of 107: %v", s)
+		}
+		return s[0]
+	}
+
+	e := startEnv(t, envSpec{opts: Options{Logger: quietLogger()}})
+	if l := info(parseExposition(e.mustScrape(10 * time.Second).body)); l["template"] != "1" || l["name"] != "tmpl-debian" {
+		t.Fatalf("online: %v", l)
+	}
+	e.srv.Update(offline)
+	if l := info(parseExposition(e.mustScrape(10 * time.Second).body)); l["template"] != "1" || l["name"] != "tmpl-debian" {
+		t.Errorf("node offline after a scrape: the template must stay one: %v", l)
+	}
+
+	// Started while the node is offline: nothing says what 107 is.
+	e = startEnv(t, envSpec{opts: Options{Logger: quietLogger()}, model: func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		offline(m)
+		return m
+	}})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if l := info(x); l["template"] != "unknown" {
+		t.Errorf("never seen online: template %q, want unknown", l["template"])
+	}
+	// The alerts' guest selector: guest_info{template="0"}. A guest whose
+	// flag is unknown has no such series, so guest_in_job == 0 (and every
+	// other guest alert input) cannot join it.
+	for _, id := range []string{"100", "101", "106", "107"} {
+		for _, l := range guestSeries(x, "proxmox_backup_guest_info", id) {
+			if l["template"] == "0" {
+				t.Errorf("guest %s on the offline node is taken for a normal guest: %v", id, l)
+			}
+		}
+	}
+	// Guests on online nodes keep their flag.
+	for _, l := range guestSeries(x, "proxmox_backup_guest_info", "102") {
+		if l["template"] != "0" {
+			t.Errorf("guest 102 on an online node: %v", l)
+		}
+	}
+}
+
+// twoSites is the homelab plus a second site whose NFS storage names the
+// homelab's NAS address, with the homelab's files (one place) or files of
+// its own (another NAS behind the same private address).
+func twoSites(same bool) func(time.Time) *emulator.Model {
+	return func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		nfs := m.Clusters[0].Storage("nfs-backup")
+		st := &emulator.Storage{ID: "nas", Type: "nfs", Server: nfs.Server, Export: nfs.Export}
+		if same {
+			st.Files = nfs.Files
+		} else {
+			st.Files = []*emulator.BackupFile{{VMID: 100, Type: "qemu", Time: now.Add(-30 * time.Hour), Size: 1 << 30}}
+		}
+		m.Clusters = append(m.Clusters, &emulator.Cluster{Name: "site-b", Nodes: []*emulator.Node{{Name: "b1"}},
+			Guests:   []*emulator.Guest{{VMID: 100, Type: "qemu", Name: "b-web", Node: "b1"}},
+			Storages: []*emulator.Storage{st}})
+		return m
+	}
+}
+
+// TestSameAddressTwoSites: an NFS address in two clusters is one place
+// only when the listings show the same files (issue 14 hole 1). With
+// different files each site's guests count their own files, the second
+// site's storage is a repository of its own, and --check says why.
+func TestSameAddressTwoSites(t *testing.T) {
+	e := startEnv(t, envSpec{model: twoSites(false), opts: Options{Logger: quietLogger()}})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_guest_snapshots", "cluster", "site-b", "backup_id", "100"); v != "1" {
+		t.Errorf("site-b vm/100 has one file of its own: guest_snapshots %q (present %v)", v, ok)
+	}
+	if _, ok := x.get("proxmox_backup_repository_up", "repository", "site-b:nas"); !ok {
+		t.Errorf("site-b's storage is no repository of its own")
+	}
+	for k := range x {
+		if name, l := splitSeries(k); name == "proxmox_backup_snapshots" && l["repository"] == "homelab:nfs-backup" && l["cluster"] != "homelab" {
+			t.Errorf("homelab's NAS credited to another cluster: %s", k)
+		}
+	}
+	if text, _ := e.check(10 * time.Second); !strings.Contains(text, "same_address") {
+		t.Errorf("--check does not name the shared address:\n%s", text)
+	}
+
+	// The same files: one place, read once, cluster="" for its groups.
+	e = startEnv(t, envSpec{model: twoSites(true), opts: Options{Logger: quietLogger()}})
+	x = parseExposition(e.mustScrape(10 * time.Second).body)
+	if _, ok := x.get("proxmox_backup_repository_up", "repository", "site-b:nas"); ok {
+		t.Errorf("the same files at one address listed as a second repository")
+	}
+	if v, _ := x.get("proxmox_backup_duplicates_suppressed", "reason", "same_repository"); v == "0" || v == "" {
+		t.Errorf("the second read is not counted as suppressed: %q", v)
+	}
+	for k := range x {
+		if name, l := splitSeries(k); name == "proxmox_backup_snapshots" && l["repository"] == "homelab:nfs-backup" && l["cluster"] != "" {
+			t.Errorf("a place two clusters reach labelled with one of them: %s", k)
+		}
+	}
+	if text, _ := e.check(10 * time.Second); strings.Contains(text, "same_address") {
+		t.Errorf("--check warns about an address whose files are the same:\n%s", text)
+	}
+}

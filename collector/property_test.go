@@ -60,7 +60,21 @@ type propEstate struct {
 	// presents: PVE cannot read them, and they must never be mapped to
 	// the PBS at their address.
 	stalePins []string
+	// site is a second cluster whose NFS storage names the same address
+	// as c1's (nil when there is none).
+	site *propSite
 }
+
+// propSite is a second site, cluster propSite2, with an NFS storage at the
+// address of c1's: the same files (one place) or files of its own (a
+// different NAS behind a private address that repeats).
+type propSite struct {
+	c1Storage, storage string
+	same               bool
+}
+
+// propSite2 is the second cluster's name.
+const propSite2 = "c2"
 
 type propUnknown int
 
@@ -306,7 +320,145 @@ func genEstate(seed uint64) *propEstate {
 		}
 	}
 	genPoolsAndPins(seed, e)
+	genSiteAndTemplate(seed, e)
 	return e
+}
+
+// genSiteAndTemplate adds, from a stream of its own: a template guest on
+// a random node of c1 (the node-offline fault then hides its flag), and a
+// second cluster whose NFS storage names the address of c1's, with the
+// same files or others.
+func genSiteAndTemplate(seed uint64, e *propEstate) {
+	rnd := rand.New(rand.NewPCG(seed, 0x51de))
+	chance := func(p float64) bool { return rnd.Float64() < p }
+	c := e.model.Cluster(propCluster)
+	if chance(0.6) {
+		c.Guests = append(c.Guests, &emulator.Guest{VMID: 9000, Type: "qemu", Name: "tmpl", Node: c.Nodes[rnd.IntN(len(c.Nodes))].Name, Template: true})
+	}
+	var nfs *emulator.Storage
+	for _, st := range c.Storages {
+		if st.Type == "nfs" {
+			nfs = st
+		}
+	}
+	if nfs == nil || !chance(0.7) {
+		return
+	}
+	c2 := &emulator.Cluster{Name: propSite2, Nodes: []*emulator.Node{{Name: "b1"}}}
+	for _, v := range rnd.Perm(6)[:1+rnd.IntN(3)] {
+		c2.Guests = append(c2.Guests, &emulator.Guest{VMID: 100 + v, Type: "qemu", Name: fmt.Sprintf("b%d", 100+v), Node: "b1"})
+	}
+	st := &emulator.Storage{ID: "nas", Type: "nfs", Server: nfs.Server, Export: nfs.Export}
+	e.site = &propSite{c1Storage: nfs.ID, storage: st.ID, same: chance(0.5)}
+	if e.site.same {
+		st.Files = nfs.Files // one place: the same files
+	} else {
+		base := homelabNow.Add(-3 * 24 * time.Hour)
+		for i, g := range c2.Guests {
+			for k := range max(rnd.IntN(3), 1-i) { // never an empty listing
+				st.Files = append(st.Files, &emulator.BackupFile{VMID: g.VMID, Type: "qemu", Time: base.Add(time.Duration(k) * time.Hour), Size: 1 << 27})
+			}
+		}
+	}
+	c2.Storages = []*emulator.Storage{st}
+	e.model.Clusters = append(e.model.Clusters, c2)
+}
+
+// checkSite compares the second site with the model: its guests count
+// the files its storage shows (the same files or its own), and a place
+// shows under one name: c1's when the listings are the same files, with
+// cluster="" (two clusters reach it), else the site's own, with its
+// cluster.
+func checkSite(est *propEstate, x exposition, faulty bool, bad *[]string) {
+	s := est.site
+	c2 := est.model.Cluster(propSite2)
+	files := c2.Storage(s.storage).Files
+	evidence := false
+	times := map[string]map[int64]bool{}
+	for _, f := range files {
+		if f.InProgress {
+			continue
+		}
+		evidence = true
+		k := dedupType(f.Type) + "/" + strconv.Itoa(f.VMID)
+		if times[k] == nil {
+			times[k] = map[int64]bool{}
+		}
+		times[k][f.Time.Unix()] = true
+	}
+	for _, g := range c2.Guests {
+		id := strconv.Itoa(g.VMID)
+		got, ok := x.get("proxmox_backup_guest_snapshots", "cluster", propSite2, "backup_type", "vm", "backup_id", id)
+		if !ok && !evidence {
+			continue // an empty listing of a storage with used space is suspect: unknown
+		}
+		if want := strconv.Itoa(len(times["vm/"+id])); !ok || got != want {
+			*bad = append(*bad, fmt.Sprintf("site guest vm/%s: guest_snapshots = %q (present %v), want %s", id, got, ok, want))
+		}
+	}
+	mine := propSite2 + ":" + s.storage
+	theirs := propCluster + ":" + s.c1Storage
+	group := func(repo string) map[string]string {
+		out := map[string]string{}
+		for k := range x {
+			if name, l := splitSeries(k); name == "proxmox_backup_snapshots" && l["repository"] == repo {
+				out[l["backup_type"]+"/"+l["backup_id"]] = l["cluster"]
+			}
+		}
+		return out
+	}
+	_, mineListed := x.get("proxmox_backup_repository_info", "repository", mine)
+	switch {
+	case s.same && evidence && !faulty:
+		if mineListed {
+			*bad = append(*bad, fmt.Sprintf("the same files at one address: %s listed beside %s", mine, theirs))
+		}
+		for gk, cl := range group(theirs) {
+			if cl != "" {
+				*bad = append(*bad, fmt.Sprintf("%s %s: cluster %q on a place two clusters reach, want \"\"", theirs, gk, cl))
+			}
+		}
+	case !s.same:
+		if !mineListed {
+			*bad = append(*bad, fmt.Sprintf("different files at one address: %s not listed", mine))
+		}
+		for gk, cl := range group(mine) {
+			if cl != propSite2 {
+				*bad = append(*bad, fmt.Sprintf("%s %s: cluster %q, want %s", mine, gk, cl, propSite2))
+			}
+		}
+	}
+}
+
+// checkTemplates compares guest_info's template label with the model: a
+// guest on a node the cluster reports offline has no flag PVE states, and
+// the exporter, started fresh, never saw one: "unknown"; otherwise "1" for
+// a template and "0" for a guest.
+func checkTemplates(est *propEstate, x exposition, bad *[]string) int {
+	offline := map[string]bool{}
+	for _, f := range est.faults {
+		if f.Kind == emulator.NodeOffline && f.Target == propCluster {
+			offline[f.Node] = true
+		}
+	}
+	n := 0
+	for _, g := range est.model.Cluster(propCluster).Guests {
+		want := map[bool]string{false: "0", true: "1"}[g.Template]
+		if offline[g.Node] {
+			want = "unknown"
+		}
+		for k := range x {
+			name, l := splitSeries(k)
+			if name != "proxmox_backup_guest_info" || l["cluster"] != propCluster || l["backup_id"] != strconv.Itoa(g.VMID) || l["backup_type"] != dedupType(g.Type) {
+				continue
+			}
+			n++
+			if l["template"] != want {
+				*bad = append(*bad, fmt.Sprintf("guest %s/%d on %s: template %q, want %q", dedupType(g.Type), g.VMID, g.Node, l["template"], want))
+			}
+		}
+	}
+	return n
 }
 
 // propStalePin is a fingerprint no emulated PBS presents.
@@ -488,7 +640,7 @@ func propTruth(m *emulator.Model) (places map[string]*propPlace, guests map[stri
 func propFloat(ts int64) string { return strconv.FormatFloat(float64(ts), 'g', -1, 64) }
 
 func TestPropertyEndToEnd(t *testing.T) {
-	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks, inJobChecked, inJobUnknown, stalePins int
+	var estates, guestsChecked, guestsAbsent, groupsChecked, faults, fallbacks, inJobChecked, inJobUnknown, stalePins, sites, templates int
 	for seed := uint64(1); seed <= propSeeds; seed++ {
 		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
 			est := genEstate(seed)
@@ -623,6 +775,11 @@ func TestPropertyEndToEnd(t *testing.T) {
 					groupsChecked += checkPlaceGroups(p, repo, exposed[repo], &bad)
 				}
 			}
+			if est.site != nil {
+				sites++
+				checkSite(est, x, faulty, &bad)
+			}
+			templates += checkTemplates(est, x, &bad)
 			if len(bad) > 0 {
 				sort.Strings(bad)
 				t.Errorf("seed %d (fault: %q, %d nodes, storages %s): metrics differ from the model:\n%s",
@@ -630,8 +787,8 @@ func TestPropertyEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE, %d stale pins): %d guests checked (%d absent under faults), %d groups checked, guest_in_job of %d guests checked (%d unknown: hidden pool)",
-		estates, faults, fallbacks, stalePins, guestsChecked, guestsAbsent, groupsChecked, inJobChecked, inJobUnknown)
+	t.Logf("%d estates (%d with a fault, %d pbs places read through PVE, %d stale pins, %d second sites at one address): %d guests checked (%d absent under faults), %d groups checked, guest_in_job of %d guests checked (%d unknown: hidden pool), %d template labels checked",
+		estates, faults, fallbacks, stalePins, sites, guestsChecked, guestsAbsent, groupsChecked, inJobChecked, inJobUnknown, templates)
 }
 
 // describeStorages summarises the storages of an estate for a failure

@@ -51,26 +51,27 @@ func (t *target) closeIdle() {
 	}
 }
 
-// guestNames keeps, per cluster target, the guest names last known
-// between scrapes; dedup.FillGuestNames decides what they fill in.
-type guestNames struct {
+// knownGuests keeps, per cluster target, the guest names and template
+// flags last known between scrapes; dedup.FillKnownGuests decides what
+// they fill in.
+type knownGuests struct {
 	mu sync.Mutex
-	m  map[string]map[string]string // target -> "type/vmid" -> name
+	m  map[string]map[string]dedup.KnownGuest // target -> "type/vmid" -> facts
 }
 
-// fill completes missing names from the last scrape and remembers the
-// current ones.
-func (n *guestNames) fill(target string, guests []proxmox.ClusterResource) {
+// fill completes what PVE leaves out from the last scrapes and remembers
+// what is known now.
+func (n *knownGuests) fill(target string, guests []proxmox.ClusterResource) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.m == nil {
-		n.m = map[string]map[string]string{}
+		n.m = map[string]map[string]dedup.KnownGuest{}
 	}
-	n.m[target] = dedup.FillGuestNames(n.m[target], guests)
+	n.m[target] = dedup.FillKnownGuests(n.m[target], guests)
 }
 
 // retain forgets the targets no longer configured.
-func (n *guestNames) retain(targets []*target) {
+func (n *knownGuests) retain(targets []*target) {
 	keep := map[string]bool{}
 	for _, t := range targets {
 		keep[t.name] = true

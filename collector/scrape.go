@@ -426,6 +426,9 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	}
 	c.pbsCache.retain(readTargets, keep)
 
+	// Storages of two clusters at one address were both listed; what the
+	// listings show decides whether they are one place.
+	res.plan = dedup.JoinSamePlaces(res.plan, listings)
 	res.merged = dedup.Merge(res.estate, res.plan, listings)
 	c.recordLastKnown(res, listings, s.now)
 	s.noteWarnings(res, listings)
@@ -591,7 +594,7 @@ func (s *scrape) inventoryPVE(ctx context.Context, cd *clusterData) {
 	cd.guests = slices.DeleteFunc(cd.guests, func(g proxmox.ClusterResource) bool {
 		return g.Type != "qemu" && g.Type != "lxc"
 	})
-	s.c.guestNames.fill(cd.t.name, cd.guests)
+	s.c.knownGuests.fill(cd.t.name, cd.guests)
 }
 
 // clusterName applies METRICS.md: the configured name, else the name PVE
@@ -970,14 +973,14 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 		repos[r.Name] = r
 	}
 	for _, w := range res.merged.Warnings {
+		// Each warning is about one side of its target (PVE or PBS); the
+		// hint names the privilege that guards what was hidden.
 		var f Failure
-		// kind limits the warning to the target's PVE or PBS side;
-		// hintPath is the API path whose privilege the hint names.
-		kind, hintPath := "", ""
+		kind := dedup.KindPVE
 		switch w.Kind {
 		case dedup.WarnPermissionSuspected:
-			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage}
-			hintPath = proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage))
+			f = Failure{Endpoint: "storage " + w.Storage + " content", Part: "storage " + w.Storage,
+				Hint: proxmox.PrivilegeHint(kind, proxmox.PathOf(proxmox.EndpointStorageContent("{node}", w.Storage)))}
 		case dedup.WarnBackupsHidden:
 			r := repos[w.Repository]
 			kind = r.Kind
@@ -991,22 +994,18 @@ func (s *scrape) noteWarnings(res *scrapeResult, listings dedup.Listings) {
 				f.Endpoint = proxmox.EndpointStorageContent(node, r.Storage)
 			}
 			f.Part = "repository " + r.Name
-			hintPath = proxmox.PathOf(f.Endpoint)
+			f.Hint = proxmox.PrivilegeHint(kind, proxmox.PathOf(f.Endpoint))
 		case dedup.WarnPoolHidden:
 			// GET /pools answered; the pool was simply not in it. What
 			// makes it visible is the pool's own privilege.
-			kind = dedup.KindPVE
-			f = Failure{Endpoint: proxmox.EndpointPools, Part: "job " + w.Job}
-			hintPath = "/pools/" + w.Pool
+			f = Failure{Endpoint: proxmox.EndpointPools, Part: "job " + w.Job, Hint: proxmox.PoolHint(w.Pool)}
 		default:
 			continue
 		}
 		f.Reason, f.Message = "permission", w.Message
 		for _, r := range res.runs {
-			if r.name == w.Target && (kind == "" || r.kind == kind) {
-				g := f
-				g.Hint = proxmox.PrivilegeHint(r.kind, hintPath)
-				r.warn(g)
+			if r.name == w.Target && r.kind == kind {
+				r.warn(f)
 			}
 		}
 	}

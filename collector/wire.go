@@ -56,7 +56,7 @@ func targetsFromConfig(cfg *config.Config, logger *slog.Logger) (*targetSet, err
 	}
 	for _, r := range cfg.Routes {
 		set.overrides = append(set.overrides, dedup.Override{
-			Cluster: r.Cluster, Storage: r.Storage, To: r.To,
+			Cluster: r.Cluster, Storage: r.Storage, To: r.To, SameAs: r.SameAs,
 			PBS: r.PBS, Datastore: r.Datastore, Namespace: r.Namespace,
 		})
 	}

@@ -102,8 +102,9 @@ type GuestVerdict struct {
 	// AgeSeconds is the age of the newest recovery point at now; -1 when
 	// there is none or it is unknown.
 	AgeSeconds int64
-	// Exempt says why the alerts leave the guest out ("template", or
-	// "tag <name>" for an excluded tag); empty for a watched guest.
+	// Exempt says why the alerts leave the guest out ("template",
+	// "template unknown" while its offline node hides whether it is one,
+	// or "tag <name>" for an excluded tag); empty for a watched guest.
 	Exempt string
 }
 
@@ -141,6 +142,10 @@ func JudgeGuest(g *GuestAggregate, f GuestFacts, now int64) GuestVerdict {
 	}
 	if g.Template {
 		v.Exempt = "template"
+		return v
+	}
+	if g.TemplateUnknown {
+		v.Exempt = "template unknown"
 		return v
 	}
 	for _, t := range ExcludeTags {

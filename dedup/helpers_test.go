@@ -34,11 +34,17 @@ func nodes(names ...string) []proxmox.Node {
 }
 
 func vm(id int, node string) proxmox.ClusterResource {
-	return proxmox.ClusterResource{ID: fmt.Sprintf("qemu/%d", id), Type: "qemu", VMID: proxmox.Int(id), Node: node, Name: fmt.Sprintf("vm%d", id)}
+	return proxmox.ClusterResource{ID: fmt.Sprintf("qemu/%d", id), Type: "qemu", VMID: proxmox.Int(id), Node: node, Name: fmt.Sprintf("vm%d", id), Template: flag(false)}
 }
 
 func ct(id int, node string) proxmox.ClusterResource {
-	return proxmox.ClusterResource{ID: fmt.Sprintf("lxc/%d", id), Type: "lxc", VMID: proxmox.Int(id), Node: node, Name: fmt.Sprintf("ct%d", id)}
+	return proxmox.ClusterResource{ID: fmt.Sprintf("lxc/%d", id), Type: "lxc", VMID: proxmox.Int(id), Node: node, Name: fmt.Sprintf("ct%d", id), Template: flag(false)}
+}
+
+// flag is a template flag as PVE states it for a guest on an online node.
+func flag(b bool) *proxmox.Bool {
+	v := proxmox.Bool(b)
+	return &v
 }
 
 func pbsStorage(name, server, datastore, namespace, fp string) proxmox.StorageConfig {
@@ -253,7 +259,7 @@ func randomGuest(rng *rand.Rand, nodes ...string) proxmox.ClusterResource {
 	}
 	g.Pool = []string{"", "prod", "test"}[rng.IntN(3)]
 	g.Tags = []string{"", "b;a", "a,a b", "x; ;y\tz", ";;", "prod"}[rng.IntN(6)]
-	g.Template = proxmox.Bool(rng.IntN(5) == 0)
+	g.Template = flag(rng.IntN(5) == 0)
 	return g
 }
 

@@ -53,22 +53,39 @@ func SubstituteLastKnown(e Estate, known map[string]LastKnown, now time.Time) Es
 	return e
 }
 
-// FillGuestNames completes the guests PVE lists without a name from prev,
-// the names last known by "type/vmid" (PVE type: qemu/100), in place, and
-// returns the names known now, for the next scrape. PVE takes guest names
-// from the status its node reports, so a guest on an offline node is
-// listed without one; the last known name keeps its guest_info series
-// (and every join on the name) from turning into a new series each time a
-// node reboots. Guests no longer listed are forgotten.
-func FillGuestNames(prev map[string]string, guests []proxmox.ClusterResource) map[string]string {
-	now := make(map[string]string, len(guests))
+// KnownGuest is what PVE last said of a guest that it leaves out of
+// /cluster/resources while the guest's node is offline.
+type KnownGuest struct {
+	Name     string
+	Template *proxmox.Bool
+}
+
+// FillKnownGuests completes the guests PVE lists without a name or a
+// template flag from prev, what was last known by "type/vmid" (PVE type:
+// qemu/100), in place, and returns what is known now, for the next scrape.
+// PVE takes both from the status its node reports, so a guest on an
+// offline node is listed without them; the last known values keep its
+// guest_info series (and every join on it) from changing identity each
+// time a node reboots, and a template from turning into a guest the
+// alerts watch. A flag never known stays nil (unknown). Pool and tags are
+// not filled: PVE reads them from the cluster configuration, which an
+// offline node does not hide (a pool PVE hides for want of Pool.Audit is
+// unknown, see jobs.go). Guests no longer listed are forgotten, so the
+// memory is bounded by the inventory.
+func FillKnownGuests(prev map[string]KnownGuest, guests []proxmox.ClusterResource) map[string]KnownGuest {
+	now := make(map[string]KnownGuest, len(guests))
 	for i := range guests {
-		k := guests[i].Type + "/" + strconv.FormatInt(int64(guests[i].VMID), 10)
-		if guests[i].Name == "" {
-			guests[i].Name = prev[k]
+		g := &guests[i]
+		k := g.Type + "/" + strconv.FormatInt(int64(g.VMID), 10)
+		old := prev[k]
+		if g.Name == "" {
+			g.Name = old.Name
 		}
-		if guests[i].Name != "" {
-			now[k] = guests[i].Name
+		if g.Template == nil {
+			g.Template = old.Template
+		}
+		if g.Name != "" || g.Template != nil {
+			now[k] = KnownGuest{Name: g.Name, Template: g.Template}
 		}
 	}
 	return now

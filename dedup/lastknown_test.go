@@ -48,33 +48,69 @@ func TestSubstituteLastKnown(t *testing.T) {
 	}
 }
 
-// TestFillGuestNames: a guest listed without a name gets its last known
-// one, a listed name always wins, and only the guests listed now are
-// remembered.
-func TestFillGuestNames(t *testing.T) {
-	prev := map[string]string{"qemu/100": "web", "lxc/101": "dns", "qemu/102": "gone"}
-	guests := []proxmox.ClusterResource{
-		{Type: "qemu", VMID: 100},              // on an offline node: no name
-		{Type: "lxc", VMID: 101, Name: "dns2"}, // renamed
-		{Type: "lxc", VMID: 100},               // a container with a VM's id: not the VM
-		{Type: "qemu", VMID: 103, Name: "db"},  // new
+// TestFillKnownGuests: a guest listed without a name or template flag
+// gets its last known ones, a listed value always wins, a flag never known
+// stays unknown, and only the guests listed now are remembered.
+func TestFillKnownGuests(t *testing.T) {
+	prev := map[string]KnownGuest{
+		"qemu/100": {Name: "web", Template: flag(false)}, "lxc/101": {Name: "dns", Template: flag(false)},
+		"qemu/102": {Name: "gone"}, "qemu/9000": {Name: "debian-tmpl", Template: flag(true)},
 	}
-	now := FillGuestNames(prev, guests)
-	for i, want := range []string{"web", "dns2", "", "db"} {
+	guests := []proxmox.ClusterResource{
+		{Type: "qemu", VMID: 100},                                     // on an offline node: no name, no flag
+		{Type: "lxc", VMID: 101, Name: "dns2", Template: flag(false)}, // renamed
+		{Type: "lxc", VMID: 100},                                      // a container with a VM's id: not the VM
+		{Type: "qemu", VMID: 103, Name: "db", Template: flag(false)},  // new
+		{Type: "qemu", VMID: 9000},                                    // a template on an offline node
+		{Type: "qemu", VMID: 9001},                                    // never seen online
+	}
+	now := FillKnownGuests(prev, guests)
+	for i, want := range []string{"web", "dns2", "", "db", "debian-tmpl", ""} {
 		if guests[i].Name != want {
 			t.Errorf("guest %s/%d: name %q, want %q", guests[i].Type, guests[i].VMID, guests[i].Name, want)
 		}
 	}
-	want := map[string]string{"qemu/100": "web", "lxc/101": "dns2", "qemu/103": "db"}
+	for i, want := range []string{"0", "0", "unknown", "0", "1", "unknown"} {
+		got := "unknown"
+		if g := guests[i].Template; g != nil {
+			got = map[bool]string{false: "0", true: "1"}[bool(*g)]
+		}
+		if got != want {
+			t.Errorf("guest %s/%d: template %s, want %s", guests[i].Type, guests[i].VMID, got, want)
+		}
+	}
+	want := map[string]string{"qemu/100": "web", "lxc/101": "dns2", "qemu/103": "db", "qemu/9000": "debian-tmpl"}
 	if len(now) != len(want) {
 		t.Errorf("remembered %v, want %v", now, want)
 	}
 	for k, v := range want {
-		if now[k] != v {
-			t.Errorf("remembered %s = %q, want %q", k, now[k], v)
+		if now[k].Name != v {
+			t.Errorf("remembered %s = %q, want %q", k, now[k].Name, v)
 		}
 	}
-	if prev["qemu/102"] != "gone" || prev["lxc/101"] != "dns" {
-		t.Errorf("the previous names were modified: %v", prev)
+	if prev["qemu/102"].Name != "gone" || prev["lxc/101"].Name != "dns" {
+		t.Errorf("the previous facts were modified: %v", prev)
+	}
+}
+
+// TestMergeTemplateUnknown: a guest whose template flag PVE leaves out and
+// nobody knew is unknown, exempt from the alerts' judgement, never a
+// normal guest (issue 14 hole 3).
+func TestMergeTemplateUnknown(t *testing.T) {
+	e := oneCluster(nfsStorage("nfs", "nas", "/e"))
+	g := vm(9000, "n1")
+	g.Template, g.Name = nil, ""
+	e.Clusters[0].Guests = []proxmox.ClusterResource{g, vm(100, "n1")}
+	p := BuildPlan(e)
+	res := Merge(e, p, fakeSource{}.fetch(p))
+	a := findGuest(t, res, "c1", "vm", "9000")
+	if !a.TemplateUnknown || a.Template {
+		t.Errorf("template flag left out: %+v", a)
+	}
+	if v := JudgeGuest(&a, GuestFacts{JobsKnown: true}, t0); v.Exempt != "template unknown" {
+		t.Errorf("verdict %+v", v)
+	}
+	if b := findGuest(t, res, "c1", "vm", "100"); b.TemplateUnknown {
+		t.Errorf("a guest PVE states no template of: %+v", b)
 	}
 }

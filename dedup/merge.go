@@ -210,7 +210,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			g := kg.g
 			a := GuestAggregate{
 				Cluster: cname, BackupType: kg.typ, BackupID: kg.id, Name: g.Name, Node: g.Node,
-				Template: bool(g.Template), Tags: SplitTags(g.Tags), Known: known,
+				Template: g.Template != nil && bool(*g.Template), TemplateUnknown: g.Template == nil, Tags: SplitTags(g.Tags), Known: known,
 			}
 			if known {
 				a.Snapshots, a.Last, a.LastCopies = unionTimes(lists[off[j]:off[j+1]])

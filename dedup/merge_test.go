@@ -295,34 +295,140 @@ func TestMergeTwoClustersOneNFSExport(t *testing.T) {
 		{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1"), Guests: []proxmox.ClusterResource{ct(300, "b1")},
 			Storages: []proxmox.StorageConfig{nfsStorage("shared-dumps", "nas.lan", "/volume1/pve/")}},
 	}}
-	files := []proxmox.BackupVolume{vzdumpVolume("nas", "qemu", 100, t0), vzdumpVolume("nas", "lxc", 300, t0+1)}
-	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-a/nas": files}}
+	// The same files, as each cluster names its storage: one place.
+	files := func(storage string) []proxmox.BackupVolume {
+		return []proxmox.BackupVolume{vzdumpVolume(storage, "qemu", 100, t0), vzdumpVolume(storage, "lxc", 300, t0+1)}
+	}
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{"pve-a/nas": files("nas"), "pve-b/shared-dumps": files("shared-dumps")}}
 	p := BuildPlan(e)
+	// An address is a hint: both storages are listed, and the listings
+	// decide.
+	if len(p.PVEListings) != 2 || len(p.SameAddress) != 1 || !reflect.DeepEqual(p.SameAddress[0].Repositories, []string{"a:nas", "b:shared-dumps"}) {
+		t.Fatalf("both storages at one address must be listed: %+v %+v", p.PVEListings, p.SameAddress)
+	}
+	l := src.fetch(p)
+	p = JoinSamePlaces(p, l)
 	if len(p.PVEListings) != 1 || p.PVEListings[0].Repository != "a:nas" {
-		t.Fatalf("one export must be listed once: %+v", p.PVEListings)
+		t.Fatalf("the same files are one place: %+v", p.PVEListings)
 	}
 	if r := findStorage(t, p, "b", "shared-dumps"); r.Repository != "a:nas" || r.Route != RoutePVE {
 		t.Errorf("b's storage: %+v", r)
 	}
-	res := Merge(e, p, src.fetch(p))
+	checkPlanInvariants(t, p)
+	res := Merge(e, p, l)
 	if g := findGuest(t, res, "a", "vm", "100"); g.Snapshots != 1 {
 		t.Errorf("a vm/100: %+v", g)
 	}
 	if g := findGuest(t, res, "b", "ct", "300"); g.Snapshots != 1 || !g.Known {
 		t.Errorf("b ct/300: %+v", g)
 	}
-	if g := findGroup(t, res, "a:nas", "vm", "100"); g.Cluster != "" {
-		t.Errorf("group on an export of two clusters: %+v", g)
+	if g := findGroup(t, res, "a:nas", "vm", "100"); g.Cluster != "" || !hasWarning(res.Warnings, WarnClusterCollision) {
+		t.Errorf("group on an export of two clusters: %+v %+v", g, res.Warnings)
 	}
-	// b would list the 2 files again; a would list them on a2 as well.
+	// b listed the 2 files again; a would list them on a2 as well.
 	if res.Duplicates[DuplicateSameRepository] != 2 || res.Duplicates[DuplicateSharedStorage] != 2 {
 		t.Errorf("duplicates %v", res.Duplicates)
 	}
-	// If the one listing fails, both clusters' guests are unknown.
+	// If the one listing fails, the other is no evidence: two places,
+	// a's guests unknown, b's counted from b's own listing.
 	src.failPVE = map[string]bool{"a:nas": true}
-	res = Merge(e, p, src.fetch(p))
-	if findGuest(t, res, "b", "ct", "300").Known {
-		t.Errorf("b's guest known although its only repository failed")
+	p = BuildPlan(e)
+	l = src.fetch(p)
+	res = Merge(e, JoinSamePlaces(p, l), l)
+	if findGuest(t, res, "a", "vm", "100").Known {
+		t.Errorf("a's guest known although its only repository failed")
+	}
+	if g := findGuest(t, res, "b", "ct", "300"); !g.Known || g.Snapshots != 1 {
+		t.Errorf("b ct/300 without evidence: %+v", g)
+	}
+}
+
+// Two sites mount 192.168.1.10:/volume1/backup, each its own NAS: the
+// same address with different files is two places, each credited to its
+// own cluster (issue 14 hole 1).
+func TestMergeSameAddressDifferentPlaces(t *testing.T) {
+	e := Estate{Clusters: []Cluster{
+		{Target: "pve-a", Name: "a", Up: true, Nodes: nodes("a1"), Guests: []proxmox.ClusterResource{vm(100, "a1")},
+			Storages: []proxmox.StorageConfig{nfsStorage("nas", "192.168.1.10", "/volume1/backup")}},
+		{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1"), Guests: []proxmox.ClusterResource{vm(100, "b1"), ct(300, "b1")},
+			Storages: []proxmox.StorageConfig{nfsStorage("nas", "192.168.1.10", "/volume1/backup")}},
+	}}
+	src := fakeSource{pve: map[string][]proxmox.BackupVolume{
+		"pve-a/nas": {vzdumpVolume("nas", "qemu", 100, t0)},
+		"pve-b/nas": {vzdumpVolume("nas", "qemu", 100, t0+60), vzdumpVolume("nas", "qemu", 100, t0+120), vzdumpVolume("nas", "lxc", 300, t0)},
+	}}
+	p := BuildPlan(e)
+	l := src.fetch(p)
+	p = JoinSamePlaces(p, l)
+	checkPlanInvariants(t, p)
+	res := Merge(e, p, l)
+	if g := findGuest(t, res, "a", "vm", "100"); g.Snapshots != 1 || !g.Known {
+		t.Errorf("a vm/100: %+v", g)
+	}
+	if g := findGuest(t, res, "b", "vm", "100"); g.Snapshots != 2 || !g.Known {
+		t.Errorf("b vm/100: %+v", g)
+	}
+	if g := findGuest(t, res, "b", "ct", "300"); g.Snapshots != 1 || !g.Known {
+		t.Errorf("b ct/300 has backups: %+v", g)
+	}
+	if g := findGroup(t, res, "b:nas", "ct", "300"); g.Cluster != "b" {
+		t.Errorf("b's group: %+v", g)
+	}
+	if !hasWarning(res.Warnings, WarnSameAddress) || hasWarning(res.Warnings, WarnClusterCollision) {
+		t.Errorf("want a same_address warning and no collision: %+v", res.Warnings)
+	}
+	// Declared one place, they are read once whatever they show.
+	e.Overrides = []Override{{Cluster: "b", Storage: "nas", SameAs: "a:nas"}}
+	p = BuildPlan(e)
+	if len(p.PVEListings) != 1 || len(p.SameAddress) != 0 {
+		t.Errorf("declared one place: %+v %+v", p.PVEListings, p.SameAddress)
+	}
+	// A route naming a storage that is not there is reported.
+	e.Overrides = []Override{{Cluster: "b", Storage: "nas", SameAs: "a:gone"}}
+	if p = BuildPlan(e); !hasWarning(p.Warnings, WarnOverrideConflict) || len(p.PVEListings) != 2 {
+		t.Errorf("same_as to a missing storage: %+v", p)
+	}
+}
+
+// A pbs storage without a pin matched by address is one place across
+// clusters only when the exporter has seen the PBS's certificate there.
+func TestBuildPlanUnpinnedAddressAcrossClusters(t *testing.T) {
+	c := func(name string) Cluster {
+		return Cluster{Target: "pve-" + name, Name: name, Up: true, Nodes: nodes(name + "1"),
+			Storages: []proxmox.StorageConfig{pbsStorage("pbs", "10.0.0.5", "store1", "", "")}}
+	}
+	// No configured PBS at that address: two sites, two places.
+	p := BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}})
+	if len(p.PVEListings) != 2 || findStorage(t, p, "a", "pbs").Repository == findStorage(t, p, "b", "pbs").Repository {
+		t.Errorf("unpinned unmatched address merged across clusters: %+v", p.PVEListings)
+	}
+	// Another cluster's pin for that address says nothing about this
+	// cluster's view of it.
+	pinned := c("a")
+	pinned.Storages[0].Fingerprint = fpPBS1
+	p = BuildPlan(Estate{Clusters: []Cluster{pinned, c("b")}})
+	if findStorage(t, p, "a", "pbs").Repository == findStorage(t, p, "b", "pbs").Repository {
+		t.Errorf("a pin of cluster a taken as the identity of b's address: %+v", p.Storages)
+	}
+	// A configured PBS there whose certificate the exporter checked: the
+	// same configured PBS for both, one place, read from the PBS.
+	pbs := pbsTarget("pbs1", "10.0.0.5:8007", fpPBS1, ds("store1"))
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePBS || a.Repository != "pbs1:store1" || b.Repository != a.Repository {
+		t.Errorf("verified PBS at the address: %+v %+v", a, b)
+	}
+	// Down and never seen: its certificate is unchecked, so the address is
+	// one place only within each cluster, each read through PVE.
+	pbs.Up, pbs.Fingerprint = false, ""
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository == b.Repository {
+		t.Errorf("unverified PBS at the address merged across clusters: %+v %+v", a, b)
+	}
+	// Down, but its certificate was seen before: the identity stands.
+	pbs.Fingerprint = fpPBS1
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository != b.Repository {
+		t.Errorf("PBS with a known certificate, down: %+v %+v", a, b)
 	}
 }
 
@@ -358,7 +464,7 @@ func TestMergeSameVolidOnTwoNodesIsTwoFiles(t *testing.T) {
 func TestMergeGuestFields(t *testing.T) {
 	e := oneCluster(nfsStorage("nfs", "nas", "/e"))
 	g := vm(100, "n1")
-	g.Template, g.Tags, g.Name = true, "prod;db, Nobackup db", "db01"
+	g.Template, g.Tags, g.Name = flag(true), "prod;db, Nobackup db", "db01"
 	e.Clusters[0].Guests = []proxmox.ClusterResource{g, vm(101, "n2"), ct(102, "n3"), vm(103, "n1")}
 	disabled := proxmox.Bool(false)
 	e.Clusters[0].Jobs = []proxmox.BackupJob{

@@ -439,6 +439,47 @@ func (w *genWorld) fetch(p Plan) Listings {
 	return l
 }
 
+// place is the place behind a key; a site key (see site) names the
+// place it is part of.
+func (w *genWorld) place(key string) *genPlace {
+	k, _, _ := strings.Cut(key, "@")
+	return w.places[k]
+}
+
+// site is the key under which a cluster counts a shared NFS place: the
+// place itself when the exporter has evidence that it is one place (the
+// storages of at least two clusters list it, with the same files, since
+// it is one place), else the cluster's own view of it ("key@cluster"):
+// an address is no proof of one place.
+func (w *genWorld) site(key, cluster string) string {
+	p := w.places[key]
+	if p == nil || p.kind != "nfs" {
+		return key
+	}
+	readers := map[string]bool{}
+	for _, gs := range w.storages {
+		if gs.place != key || !gs.cluster.Up || !gs.active() {
+			continue
+		}
+		for _, n := range gs.nodes {
+			if w.online[gs.cluster.Target+"/"+n] {
+				readers[gs.cluster.Name] = true
+			}
+		}
+	}
+	evidence := false
+	for _, s := range p.points {
+		var id int
+		if _, err := fmt.Sscan(s.id, &id); err == nil && (s.typ == "vm" || s.typ == "ct") {
+			evidence = true
+		}
+	}
+	if !p.failed && evidence && len(readers) >= 2 && readers[cluster] {
+		return key
+	}
+	return key + "@" + cluster
+}
+
 // reach lists the places whose backups a cluster's guests count: those of
 // its active storages (node-local ones on every node that has them) and
 // namespaces a config route attributes to it.
@@ -455,7 +496,7 @@ func (w *genWorld) reach(c Cluster) []string {
 			}
 			continue
 		}
-		set[gs.place] = true
+		set[w.site(gs.place, c.Name)] = true
 	}
 	for k, cl := range w.attrib {
 		if cl == c.Name {
@@ -467,15 +508,16 @@ func (w *genWorld) reach(c Cluster) []string {
 
 // readable: some path can read the place this scrape.
 func (w *genWorld) readable(key string) bool {
-	p := w.places[key]
+	p := w.place(key)
 	if p.failed {
 		return false
 	}
+	key, only, _ := strings.Cut(key, "@")
 	if p.kind == "pbs" && p.server.directReadable(p.ds, p.ns) {
 		return true
 	}
 	for _, gs := range w.storages {
-		if !gs.cluster.Up || !gs.active() {
+		if !gs.cluster.Up || !gs.active() || (only != "" && gs.cluster.Name != only) {
 			continue
 		}
 		for _, n := range gs.nodes {
@@ -492,13 +534,13 @@ func (w *genWorld) readable(key string) bool {
 
 // viaPVE: the place is read through PVE (only numeric vm/ct visible).
 func (w *genWorld) viaPVE(key string) bool {
-	p := w.places[key]
+	p := w.place(key)
 	return p.kind != "pbs" || !p.server.directReadable(p.ds, p.ns)
 }
 
 func (w *genWorld) completed(key, typ, id string) map[int64]bool {
 	out := map[int64]bool{}
-	for _, s := range w.places[key].points {
+	for _, s := range w.place(key).points {
 		if s.typ == typ && s.id == id && !s.inProgress {
 			out[s.t] = true
 		}
@@ -516,7 +558,7 @@ func (w *genWorld) placeOf(r Repository) string {
 	if gs.local {
 		return localPlaceKey(gs.cluster.Name, r.Node, r.Storage)
 	}
-	return gs.place
+	return w.site(gs.place, gs.cluster.Name)
 }
 
 // attribution: the cluster a place's groups are labelled with.
@@ -524,7 +566,10 @@ func (w *genWorld) attribution(key string) string {
 	if c, ok := w.attrib[key]; ok {
 		return c
 	}
-	p := w.places[key]
+	if _, c, ok := strings.Cut(key, "@"); ok {
+		return c
+	}
+	p := w.place(key)
 	set := map[string]bool{}
 	for _, gs := range w.storages {
 		if !gs.active() {
@@ -555,7 +600,9 @@ func TestPropertyCountsMatchGroundTruth(t *testing.T) {
 		w := genWorldFrom(seed)
 		p := BuildPlan(w.e)
 		checkPlanInvariants(t, p)
-		res := Merge(w.e, p, w.fetch(p))
+		l := w.fetch(p)
+		p = JoinSamePlaces(p, l)
+		res := Merge(w.e, p, l)
 		fail := func(format string, args ...any) {
 			t.Helper()
 			t.Errorf("seed %d: "+format, append([]any{seed}, args...)...)
@@ -608,15 +655,15 @@ func TestPropertyCountsMatchGroundTruth(t *testing.T) {
 		}
 		for key, names := range readBy {
 			if !res.RepositoryUp[names[0]] {
-				if w.readable(key) && !w.places[key].failed && repos[names[0]].Unreadable == "" {
+				if w.readable(key) && !w.place(key).failed && repos[names[0]].Unreadable == "" {
 					fail("repository %s of readable place %s is down", names[0], key)
 				}
 				continue
 			}
-			if w.places[key].failed {
+			if w.place(key).failed {
 				fail("repository %s of failed place %s is up", names[0], key)
 			}
-			for _, s := range w.places[key].points {
+			for _, s := range w.place(key).points {
 				if w.viaPVE(key) && !visibleThroughPVE(GroupSummary{BackupType: s.typ, BackupID: s.id}) {
 					continue
 				}

@@ -172,6 +172,12 @@ type planner struct {
 	// that names the server without a fingerprint has the same identity as
 	// one that pins it.
 	serverFP map[string]string
+	// addresses are the shared file repositories by the network address
+	// their storage names, in planning order (see Plan.SameAddress).
+	addresses map[string][]string
+	// declared maps "cluster\x00storage" to the place a config route
+	// same_as declares it one with (see declaredPlaces).
+	declared map[string]string
 }
 
 func (pl *planner) warn(w Warning) {
@@ -198,6 +204,7 @@ func newPlanner(e Estate) *planner {
 		names:           map[string]string{},
 		storageClusters: map[string]map[string]bool{},
 		warned:          map[Warning]bool{},
+		addresses:       map[string][]string{},
 	}
 	pl.preparePBS()
 	pl.learnServerFingerprints()
@@ -232,16 +239,21 @@ func BuildPlan(e Estate) Plan {
 		}
 		return clusters[a].Target < clusters[b].Target
 	})
+	pl.declared = pl.declaredPlaces(clusters)
 	for _, c := range clusters {
 		pl.planCluster(c)
 	}
 	pl.checkStorageOverrides(clusters)
 	pl.attribute()
+	pl.sameAddress()
 	pl.finish()
 	return pl.plan
 }
 
-// learnServerFingerprints fills serverFP from every cluster's pbs storages.
+// learnServerFingerprints fills serverFP from every cluster's pbs
+// storages, per cluster: an address is only one server within one
+// cluster's view (private addresses and split-horizon names repeat across
+// sites), so another cluster's pin says nothing about it.
 func (pl *planner) learnServerFingerprints() {
 	pl.serverFP = map[string]string{}
 	conflict := map[string]bool{}
@@ -254,7 +266,7 @@ func (pl *planner) learnServerFingerprints() {
 			if err != nil {
 				continue
 			}
-			server := storageServer(s)
+			server := clusterServer(clusterName(c), storageServer(s))
 			if old, ok := pl.serverFP[server]; ok && old != fp {
 				conflict[server] = true
 			}
@@ -265,6 +277,9 @@ func (pl *planner) learnServerFingerprints() {
 		pl.serverFP[server] = ""
 	}
 }
+
+// clusterServer is the serverFP key of a server as one cluster names it.
+func clusterServer(cluster, server string) string { return cluster + "\x00" + server }
 
 // storageServer is a pbs storage's "host:port" (port 8007 when unset). The
 // server field holds a name or an address (IPv6 without brackets), never a
@@ -408,7 +423,7 @@ func (pl *planner) storageOverride(c Cluster, storage string) (Override, bool) {
 	var found Override
 	ok := false
 	for _, o := range pl.e.Overrides {
-		if o.Storage == "" || o.Storage != storage || (o.Cluster != c.Name && o.Cluster != c.Target) {
+		if o.Storage == "" || o.SameAs != "" || o.Storage != storage || (o.Cluster != c.Name && o.Cluster != c.Target) {
 			continue
 		}
 		if !ok {
@@ -514,21 +529,120 @@ func candidates(slots []nodeSlot) []string {
 	return out
 }
 
-// fileKey is the identity of a shared file storage. Two NFS storages on
-// one server+export hold the same files (PVE writes to <mount>/dump), even
-// in two clusters. CIFS and CephFS may point at different subdirectories
-// that the storage config we decode does not show, so they are never
-// merged: reading a place twice only costs a duplicate, merging two
-// places would lose backups.
-func fileKey(cluster string, s proxmox.StorageConfig) string {
-	if s.Type == "nfs" && s.Server != "" && s.Export != "" {
-		export := "/" + strings.Trim(s.Export, "/")
-		for strings.Contains(export, "//") {
-			export = strings.ReplaceAll(export, "//", "/")
-		}
-		return joinKey("nfs", strings.ToLower(strings.TrimSpace(s.Server)), export)
+// placeAddress is the network address a shared file storage names
+// ("" when it names none: a shared dir, cephfs, glusterfs). It is a hint,
+// never proof: private addresses and split-horizon names repeat across
+// sites, so two clusters naming one address are one place only when their
+// listings show it (JoinSamePlaces) or a config route declares it.
+func placeAddress(s proxmox.StorageConfig) string {
+	server := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s.Server), "."))
+	switch {
+	case s.Type == "nfs" && server != "" && s.Export != "":
+		return joinKey("nfs", server, cleanPath(s.Export))
+	case s.Type == "cifs" && server != "" && s.Share != "":
+		return joinKey("cifs", server, strings.Trim(s.Share, "/"))
 	}
-	return joinKey("pve-shared", cluster, s.Storage)
+	return ""
+}
+
+// cleanPath is an export path with one leading slash, no trailing or
+// doubled ones.
+func cleanPath(p string) string {
+	p = "/" + strings.Trim(p, "/")
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	return p
+}
+
+// fileKey is the identity of a shared file storage, and why two storages
+// with it are one place. A config route same_as declares it; otherwise
+// two NFS storages of one cluster on one server and export hold the same
+// files (PVE writes to <mount>/dump). Across clusters an address is no
+// identity (see placeAddress). CIFS may point at different
+// subdirectories that the storage config we decode does not show, so it
+// is never keyed by address: reading a place twice only costs a
+// duplicate, merging two places would lose backups.
+func (pl *planner) fileKey(cluster string, s proxmox.StorageConfig) (key, why string) {
+	if place, ok := pl.declared[cluster+"\x00"+s.Storage]; ok {
+		return joinKey("place", place), "declared by a config route same_as"
+	}
+	if addr := placeAddress(s); s.Type == "nfs" && addr != "" {
+		return joinKey(addr, "in", cluster), "same NFS server and export in one cluster"
+	}
+	return joinKey("pve-shared", cluster, s.Storage), "same storage"
+}
+
+// declaredPlaces resolves the config's same_as routes: every storage they
+// link, directly or through others, maps to one place named after the
+// first of them by cluster and storage name. Routes naming a cluster or
+// storage that is not there are reported and ignored (the config loader
+// cannot know PVE's storages).
+func (pl *planner) declaredPlaces(clusters []Cluster) map[string]string {
+	parent := map[string]string{}
+	find := func(x string) string {
+		for parent[x] != "" && parent[x] != x {
+			x = parent[x]
+		}
+		return x
+	}
+	// storageOf names a storage of an Up cluster with backup content as
+	// "cluster\x00storage", by the cluster's name or target.
+	storageOf := func(cluster, storage string) (string, bool) {
+		for _, c := range clusters {
+			if c.Name != cluster && c.Target != cluster {
+				continue
+			}
+			for _, s := range c.Storages {
+				if s.Storage == storage && hasBackupContent(s) && isShared(c, s) {
+					return clusterName(c) + "\x00" + storage, true
+				}
+			}
+		}
+		return "", false
+	}
+	for _, o := range pl.e.Overrides {
+		if o.SameAs == "" {
+			continue
+		}
+		oc, os, _ := strings.Cut(o.SameAs, ":")
+		a, okA := storageOf(o.Cluster, o.Storage)
+		b, okB := storageOf(oc, os)
+		if !okA || !okB {
+			missing := o.Cluster + ":" + o.Storage
+			if okA {
+				missing = o.SameAs
+			}
+			pl.warn(Warning{Kind: WarnOverrideConflict, Cluster: o.Cluster, Storage: o.Storage,
+				Message: fmt.Sprintf("route declares %s:%s the same place as %s, but %s is no shared storage with backup content of a cluster that is up; ignored", o.Cluster, o.Storage, o.SameAs, missing)})
+			continue
+		}
+		ra, rb := find(a), find(b)
+		if ra == rb {
+			continue
+		}
+		if rb < ra {
+			ra, rb = rb, ra
+		}
+		parent[ra], parent[rb] = ra, ra
+	}
+	out := map[string]string{}
+	for x := range parent {
+		out[x] = find(x)
+	}
+	return out
+}
+
+// sameAddress records the shared file repositories of different clusters
+// whose storages name one address, for JoinSamePlaces to judge.
+func (pl *planner) sameAddress() {
+	for _, addr := range slices.Sorted(maps.Keys(pl.addresses)) {
+		names := pl.addresses[addr]
+		if len(names) < 2 {
+			continue
+		}
+		pl.plan.SameAddress = append(pl.plan.SameAddress, SameAddress{Address: addr, Repositories: names})
+	}
 }
 
 func (pl *planner) planCluster(c Cluster) {
@@ -583,7 +697,7 @@ func (pl *planner) planCluster(c Cluster) {
 // storage of an Up cluster (a typo would otherwise do nothing silently).
 func (pl *planner) checkStorageOverrides(clusters []Cluster) {
 	for _, o := range pl.e.Overrides {
-		if o.Storage == "" {
+		if o.Storage == "" || o.SameAs != "" { // same_as: see declaredPlaces
 			continue
 		}
 		for _, c := range clusters {
@@ -641,10 +755,12 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	switch {
 	case storageFP != "":
 		m.key = pbsKey("fp:"+storageFP, s.Datastore, ns)
-	case pl.serverFP[server] != "":
-		m.key = pbsKey("fp:"+pl.serverFP[server], s.Datastore, ns)
+	case pl.serverFP[clusterServer(cname, server)] != "":
+		m.key = pbsKey("fp:"+pl.serverFP[clusterServer(cname, server)], s.Datastore, ns)
 	default:
-		m.key = pbsKey("ep:"+server, s.Datastore, ns)
+		// An address alone is one place only within the cluster: two
+		// sites may both reach a different PBS at 10.0.0.5:8007.
+		m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
 	}
 	fallback := func(kind, reason string, p *pbsInfo) pbsMatch {
 		m.route, m.reason = RoutePVEFallback, reason
@@ -654,6 +770,12 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		}
 		if kind != "" {
 			m.warning = &Warning{Kind: kind, Cluster: cname, Storage: s.Storage, Target: target, Message: fmt.Sprintf("storage %s: %s; read through PVE", s.Storage, reason)}
+		}
+		if m.pbs != nil && m.pbs.fp == "" && m.by == MatchHostPort {
+			// Matched by address to a PBS whose certificate the exporter
+			// has not seen (it is down): the address is one place only
+			// within the cluster.
+			m.key = joinKey(m.key, "in", cname)
 		}
 		return m
 	}
@@ -856,9 +978,15 @@ func (pl *planner) planFileStorage(c Cluster, s proxmox.StorageConfig, sr Storag
 	sr.Route = RoutePVE
 	slots := nodesWith(c, s)
 	if isShared(c, s) {
+		key, why := pl.fileKey(cname, s)
 		pl.planSharedPVE(c, s, sr, candidates(slots), Repository{
-			Name: cname + ":" + s.Storage, Key: fileKey(cname, s), Kind: KindPVE, Target: c.Target, Storage: s.Storage, StorageType: s.Type,
-		}, "same place as %s (same NFS server and export); read once")
+			Name: cname + ":" + s.Storage, Key: key, Kind: KindPVE, Target: c.Target, Storage: s.Storage, StorageType: s.Type,
+		}, "same place as %s ("+why+"); read once")
+		if addr := placeAddress(s); addr != "" {
+			if r := pl.byKey[key]; r != nil && !slices.Contains(pl.addresses[addr], r.Name) {
+				pl.addresses[addr] = append(pl.addresses[addr], r.Name)
+			}
+		}
 		return
 	}
 	// Node-local: one repository per node that has the storage. The same

@@ -542,7 +542,17 @@ func TestBuildPlanReadsASharedPlaceThroughAnyClusterThatCan(t *testing.T) {
 		Storages: []proxmox.StorageConfig{nfsStorage("nas", "nas.lan", "/pve")}}
 	b := Cluster{Target: "pve-b", Name: "b", Up: true, Nodes: nodes("b1", "b2"),
 		Storages: []proxmox.StorageConfig{nfsStorage("dumps", "nas.lan", "/pve")}}
+	// One address in two clusters is no proof of one place: without a
+	// declaration a's export is its own, and unreadable.
 	p := BuildPlan(Estate{Clusters: []Cluster{a, b}})
+	if r := findRepo(t, p, "a:nas"); r.Unreadable == "" || !reflect.DeepEqual(r.Clusters, []string{"a"}) {
+		t.Errorf("undeclared: a's repository %+v", r)
+	}
+	if len(p.PVEListings) != 1 || p.PVEListings[0].Repository != "b:dumps" {
+		t.Errorf("undeclared: b reads its own storage: %+v", p.PVEListings)
+	}
+	// Declared one place (a config route same_as), b reads it for both.
+	p = BuildPlan(Estate{Clusters: []Cluster{a, b}, Overrides: []Override{{Cluster: "b", Storage: "dumps", SameAs: "a:nas"}}})
 	if len(p.PVEListings) != 1 || p.PVEListings[0].ClusterTarget != "pve-b" || p.PVEListings[0].Storage != "dumps" || p.PVEListings[0].Repository != "a:nas" {
 		t.Fatalf("the export must be read through b: %+v", p.PVEListings)
 	}

@@ -125,6 +125,10 @@ type Override struct {
 	PBS       string
 	Datastore string
 	Namespace string
+	// SameAs ("CLUSTER:STORAGE") declares the storage (Cluster, Storage)
+	// one place with another cluster's storage: they are read once and
+	// their guests count the same files, whatever the listings show.
+	SameAs string
 }
 
 // Plan is the routing decision for one scrape. It names exactly the
@@ -141,6 +145,20 @@ type Plan struct {
 	// for the same repository). Merge counts the records each would have
 	// repeated into Result.Duplicates.
 	Suppressed []SuppressedPath `json:"suppressed"`
+	// SameAddress lists shared file repositories of different clusters
+	// whose storages name one network address. Each is planned and listed
+	// as a place of its own; JoinSamePlaces joins those whose listings
+	// show the same files.
+	SameAddress []SameAddress `json:"same_address"`
+}
+
+// SameAddress is one network address (an NFS server and export, a CIFS
+// server and share) named by storages of several clusters.
+type SameAddress struct {
+	Address string `json:"address"`
+	// Repositories are the repositories of the storages naming it, in
+	// planning order (clusters by name).
+	Repositories []string `json:"repositories"`
 }
 
 // Reasons a path is suppressed, the reason label of
@@ -201,8 +219,11 @@ type Repository struct {
 	// or "<cluster>/<node>:<storage>".
 	Name string `json:"name"`
 	// Key is the identity used for deduplication: two repositories with the
-	// same key are one place (e.g. two clusters mounting one NFS export, or
-	// a fallback read of a datastore that is also read directly).
+	// same key are one place (e.g. two storages of one cluster on one NFS
+	// export, two clusters' storages a route same_as declares one place, or
+	// a fallback read of a datastore that is also read directly). Storages
+	// of two clusters at one address get keys of their own; their listings
+	// decide (JoinSamePlaces).
 	Key     string `json:"key"`
 	Kind    string `json:"kind"`    // KindPBS or KindPVE
 	Target  string `json:"target"`  // PBS target, or PVE target
@@ -232,9 +253,9 @@ type Repository struct {
 type PVEListing struct {
 	ClusterTarget string `json:"cluster_target"`
 	// Storage is the storage to list. It is usually the repository's own,
-	// but when a shared place (an NFS export) is reached by storages of
-	// several clusters and the first has no online node, another cluster's
-	// storage lists it.
+	// but when a place that a route same_as declares shared by several
+	// clusters has no online node in the first, another cluster's storage
+	// lists it.
 	Storage string `json:"storage"`
 	// Nodes are candidates in order: the collector lists from the first and
 	// moves to the next when a node is unreachable. Node-local storages have
@@ -292,6 +313,10 @@ const (
 	// WarnClusterCollision: storages of two clusters reach one repository;
 	// its groups get cluster="" (VMIDs may collide).
 	WarnClusterCollision = "cluster_collision"
+	// WarnSameAddress: storages of two clusters name one network address
+	// (NFS server and export, CIFS server and share) but their listings
+	// show different files: they are counted as separate places.
+	WarnSameAddress = "same_address"
 	// WarnPermissionSuspected: a listing came back empty where backups are
 	// expected (PVE hides volumes the token may not see). The repository
 	// is then down: its guests are unknown, not counted short.
@@ -430,7 +455,13 @@ type GuestAggregate struct {
 	Name       string
 	Node       string
 	Template   bool
-	Tags       []string // sorted
+	// TemplateUnknown is true when PVE did not say whether the guest is a
+	// template (its node is offline) and no earlier scrape knew it
+	// (FillKnownGuests): Template is then false and says nothing, and
+	// guest_info carries template="unknown", which no guest alert takes
+	// for a normal guest.
+	TemplateUnknown bool
+	Tags            []string // sorted
 	// Known is false when some repository that could hold the guest's
 	// backups failed to list: Snapshots, Last and LastCopies must then not
 	// be exported ("unknown is never zero").

@@ -30,6 +30,7 @@ func TestEndpointLabelsNameTheRequests(t *testing.T) {
 		{EndpointClusterResourcesVM, func() error { _, err := pve.ClusterResources(ctx, "vm"); return err }, ""},
 		{EndpointStorageConfig, func() error { _, err := pve.StorageConfig(ctx); return err }, ""},
 		{EndpointBackupJobs, func() error { _, err := pve.BackupJobs(ctx); return err }, ""},
+		{EndpointPools, func() error { _, err := pve.Pools(ctx); return err }, ""},
 		{EndpointNodeStorage("pve1"), func() error { _, err := pve.NodeStorage(ctx, "pve1", ""); return err }, ""},
 		{EndpointStorageContent("pve1", "nfs"), func() error { _, err := pve.StorageContent(ctx, "pve1", "nfs"); return err }, ""},
 		{EndpointNodeTasks("pve1"), func() error { _, err := pve.NodeTasks(ctx, "pve1", TaskQuery{}); return err }, ""},

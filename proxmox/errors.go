@@ -449,6 +449,11 @@ func endpointPrivilege(kind, endpoint string) string {
 	return ""
 }
 
+// PoolHint tells what to grant a PVE token that cannot see a pool.
+func PoolHint(pool string) string {
+	return PrivilegeHint("pve", "/pools/"+url.PathEscape(pool))
+}
+
 // PoolAuditPrivilege is the privilege that makes pool visible to a token:
 // without it PVE drops the pool from GET /pools and from the pool field of
 // /cluster/resources guest rows, without an error (pve-manager

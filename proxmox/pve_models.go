@@ -41,13 +41,17 @@ func (n Node) Online() bool { return n.Status == "online" }
 // ClusterResource is one row of GET /cluster/resources (type=vm or
 // type=storage). Storage rows repeat once per node, even for shared storages.
 type ClusterResource struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"` // qemu, lxc, storage, node, ...
-	Node     string `json:"node"`
-	Status   string `json:"status"`
-	VMID     Int    `json:"vmid"`
-	Name     string `json:"name"`
-	Template Bool   `json:"template"`
+	ID     string `json:"id"`
+	Type   string `json:"type"` // qemu, lxc, storage, node, ...
+	Node   string `json:"node"`
+	Status string `json:"status"`
+	VMID   Int    `json:"vmid"`
+	Name   string `json:"name"`
+	// Template is nil when PVE leaves the field out: it takes name and
+	// template from the status its node reports (PVE::API2Tools
+	// extract_vm_stats), so a guest on an offline node has neither. An
+	// absent flag is unknown, not "no template".
+	Template *Bool  `json:"template"`
 	Tags     string `json:"tags"`
 	Pool     string `json:"pool"`
 	Lock     string `json:"lock"`

@@ -133,6 +133,11 @@ type Route struct {
 	Storage string `yaml:"storage,omitempty" json:"storage,omitempty"`
 	// To is a configured PBS name, ToPVE or ToIgnore (storage routes).
 	To string `yaml:"to,omitempty" json:"to,omitempty"`
+	// SameAs ("CLUSTER:STORAGE", instead of To) declares the shared
+	// storage one place with another cluster's storage: read once, its
+	// files counted for the guests of both. Without it, storages of two
+	// clusters are one place only when their listings show the same files.
+	SameAs string `yaml:"same_as,omitempty" json:"same_as,omitempty"`
 	// PBS, Datastore and Namespace name a PBS namespace (attributions).
 	// Namespace "" is the datastore's root namespace; an attribution covers
 	// exactly that namespace, not the ones below it.

@@ -116,6 +116,7 @@ func TestLoadGood(t *testing.T) {
 			{Cluster: "homelab", Storage: "usb", To: ToPVE, Line: 41},
 			{PBS: "offsite", Datastore: "store1", Namespace: "homelab", Cluster: "homelab", Line: 44},
 			{PBS: "pbs1", Datastore: "2024", Cluster: "homelab", Line: 48},
+			{Cluster: "homelab", Storage: "nas", SameAs: "site-b:nas", Line: 51},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -32,7 +32,7 @@ var (
 	pbsKeys     = []string{"name", "urls", "token_id", "token_secret", "token_secret_file", "tls", "namespaces", "max_concurrency", "timeout", "offline"}
 	tlsKeys     = []string{"ca_file", "fingerprint", "insecure_skip_verify"}
 	offlineKeys = []string{"keep_last_known"}
-	routeKeys   = []string{"cluster", "storage", "to", "pbs", "datastore", "namespace"}
+	routeKeys   = []string{"cluster", "storage", "to", "same_as", "pbs", "datastore", "namespace"}
 )
 
 // Hints for keys that exist, but not where they were written.

@@ -129,12 +129,19 @@ var badCases = []struct {
 		":8: routes[0]: a storage route needs a pve target, and none is configured",
 	}},
 	{"routes_shape", []string{
-		":13: routes[0]: mixes a storage route (storage, to) with a namespace attribution (pbs, datastore, namespace); write them as two routes",
-		":17: routes[1]: a route needs either storage and to (how to read a PVE storage) or pbs and datastore (which cluster a PBS namespace belongs to)",
-		":18: routes[2]: a storage route needs cluster and to",
+		":13: routes[0]: mixes a storage route (storage, to or same_as) with a namespace attribution (pbs, datastore, namespace); write them as two routes",
+		":17: routes[1]: a route needs either storage and to (how to read a PVE storage), storage and same_as (another cluster's storage it is one place with) or pbs and datastore (which cluster a PBS namespace belongs to)",
+		":18: routes[2]: a storage route needs cluster and to (or same_as)",
 		":19: routes[3]: a namespace attribution needs datastore",
 		`:24: routes[4].tos: unknown key; did you mean "to"?`,
 		":25: routes[5]: want a mapping (key: value lines), got a list",
+	}},
+	{"routes_same_as", []string{
+		`:13: routes[0].same_as: "site-a" is not CLUSTER:STORAGE (the other cluster's name and its storage ID, e.g. site-b:nas)`,
+		`:16: routes[1].same_as: "site-c:nas": "site-c" is not the name of a configured pve target (site-a, site-b); did you mean "site-a"?`,
+		`:19: routes[2].same_as: "site-b:nas" names the route's own storage; name the other cluster's storage that is the same place`,
+		":20: routes[3]: has both to and same_as; a storage route either says how to read the storage (to) or which storage it is one place with (same_as): write them as two routes",
+		`:26: routes[4].same_as: "site-a:bad storage": "bad storage" is not a PVE storage ID`,
 	}},
 	{"routes_storage", []string{
 		`:16: routes[1]: contradicts the route on line 13, which sends cluster "homelab", storage "backup-server" to "pbs1"`,

@@ -43,6 +43,8 @@ func (d *decoder) routes(n *yaml.Node, path string) ([]Route, []routePos) {
 				r.Storage = s
 			case "to":
 				r.To = s
+			case "same_as":
+				r.SameAs = s
 			case "pbs":
 				r.PBS = s
 			case "datastore":
@@ -143,17 +145,18 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 		}
 		_, hasStorage := p.keys["storage"]
 		_, hasTo := p.keys["to"]
+		_, hasSameAs := p.keys["same_as"]
 		_, hasPBS := p.keys["pbs"]
 		_, hasDatastore := p.keys["datastore"]
 		_, hasNamespace := p.keys["namespace"]
-		isStorage := hasStorage || hasTo
+		isStorage := hasStorage || hasTo || hasSameAs
 		isAttr := hasPBS || hasDatastore || hasNamespace
 		switch {
 		case isStorage && isAttr:
-			d.errorf(p.line, p.path, "mixes a storage route (storage, to) with a namespace attribution (pbs, datastore, namespace); write them as two routes")
+			d.errorf(p.line, p.path, "mixes a storage route (storage, to or same_as) with a namespace attribution (pbs, datastore, namespace); write them as two routes")
 			continue
 		case !isStorage && !isAttr:
-			d.errorf(p.line, p.path, "a route needs either storage and to (how to read a PVE storage) or pbs and datastore (which cluster a PBS namespace belongs to)")
+			d.errorf(p.line, p.path, "a route needs either storage and to (how to read a PVE storage), storage and same_as (another cluster's storage it is one place with) or pbs and datastore (which cluster a PBS namespace belongs to)")
 			continue
 		}
 		var missing []string
@@ -164,8 +167,12 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 			if !hasStorage {
 				missing = append(missing, "storage")
 			}
-			if !hasTo {
-				missing = append(missing, "to")
+			if hasTo && hasSameAs {
+				d.errorf(p.line, p.path, "has both to and same_as; a storage route either says how to read the storage (to) or which storage it is one place with (same_as): write them as two routes")
+				continue
+			}
+			if !hasTo && !hasSameAs {
+				missing = append(missing, "to (or same_as)")
 			}
 		} else {
 			if !hasPBS {
@@ -204,6 +211,10 @@ func (d *decoder) validateRoutes(cfg *Config, pos *positions) {
 		if isStorage {
 			if !safeIDRe.MatchString(r.Storage) {
 				d.errorf(p.lineOf("storage"), joinPath(p.path, "storage"), "%q is not a PVE storage ID", r.Storage)
+			}
+			if hasSameAs {
+				d.validateSameAs(r, p, allPVENamed, pveNames)
+				continue
 			}
 			toKey := joinPath(p.path, "to")
 			if r.To != ToPVE && r.To != ToIgnore && !slices.Contains(pbsNames, r.To) {
@@ -288,4 +299,26 @@ func quoteAll(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// validateSameAs checks a route's same_as: "CLUSTER:STORAGE", a
+// configured cluster (when every pve target is named) and not the route's
+// own storage. Whether the storage exists is only known at run time (the
+// planner warns when it does not).
+func (d *decoder) validateSameAs(r Route, p routePos, allPVENamed bool, pveNames []string) {
+	key := joinPath(p.path, "same_as")
+	i := strings.LastIndex(r.SameAs, ":")
+	if i <= 0 || i == len(r.SameAs)-1 {
+		d.errorf(p.lineOf("same_as"), key, "%q is not CLUSTER:STORAGE (the other cluster's name and its storage ID, e.g. site-b:nas)", r.SameAs)
+		return
+	}
+	cluster, storage := r.SameAs[:i], r.SameAs[i+1:]
+	switch {
+	case !safeIDRe.MatchString(storage):
+		d.errorf(p.lineOf("same_as"), key, "%q: %q is not a PVE storage ID", r.SameAs, storage)
+	case allPVENamed && !slices.Contains(pveNames, cluster):
+		d.errorf(p.lineOf("same_as"), key, "%q: %q is not the name of a configured pve target (%s)%s", r.SameAs, cluster, strings.Join(pveNames, ", "), didYouMean(cluster, pveNames))
+	case cluster == r.Cluster && storage == r.Storage:
+		d.errorf(p.lineOf("same_as"), key, "%q names the route's own storage; name the other cluster's storage that is the same place", r.SameAs)
+	}
 }

@@ -72,7 +72,10 @@ local q = import '../lib/promql.libsonnet';
               unless on (cluster, backup_type, backup_id)
               %s
           ||| % [q.joinMatchers([S, 'template="0"']), eligible]),
-          guestCount('template', 'proxmox_backup_guest_info{%s}' % q.joinMatchers([S, 'template="1"'])),
+          // Templates, and guests whose template flag is unknown (their node
+          // is offline and the exporter never saw it online): neither is
+          // watched by the alerts.
+          guestCount('template', 'proxmox_backup_guest_info{%s}' % q.joinMatchers([S, 'template!="0"'])),
           {
             // Share of eligible guests with a fresh backup, out of those whose
             // state is known (unknown guests are left out, not counted as bad).

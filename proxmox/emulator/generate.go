@@ -35,7 +35,10 @@ type GenOptions struct {
 // under a few seconds and about 130 bytes each. Clusters are named
 // "cluster1".., nodes "pve1".., guests have VMIDs from 100; every cluster
 // has local (dir), nfs-backup (nfs) and backup-server (pbs) storages and two
-// daily "all" jobs; each node ran two vzdump job tasks (one per day).
+// daily "all" jobs; each node ran two vzdump job tasks (one per day). Every
+// cluster's nfs-backup names the same default address with files of its
+// own: one NAS per site behind a private address that repeats, which the
+// exporter must count as separate places.
 func Generate(o GenOptions) *Model {
 	if o.Clusters <= 0 {
 		o.Clusters = 1

@@ -137,7 +137,11 @@ type Storage struct {
 	// EncryptionKey is storage.cfg's encryption-key (a key fingerprint).
 	EncryptionKey string
 
-	// Files are vzdump archives on file storages.
+	// Files are vzdump archives on file storages. Storages of two
+	// clusters that name one Server and Export are one place only when
+	// they share this slice (the same files); with files of their own
+	// they are two places behind one address, as private addresses and
+	// split-horizon names repeat across sites.
 	Files []*BackupFile
 }
 
