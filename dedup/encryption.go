@@ -11,46 +11,25 @@ const (
 	EncryptionNo  = "no"
 )
 
-// GuestEncryption judges whether a guest's newest recovery point is
-// encrypted from the groups holding it: the groups of the guest's cluster,
-// type and id whose newest point is the guest's newest (one per
-// repository holding a copy). Every copy must be encrypted. It returns ""
-// (unknown) when the guest's count is unknown, it has no recovery point,
-// or no group of its cluster holds the point (a repository attributed to
-// no single cluster).
-func GuestEncryption(g GuestAggregate, groups []GroupAggregate) string {
-	if !g.Known || g.Last == 0 {
+// newestEncryption judges whether a guest's newest recovery point (last,
+// from unionTimes) is encrypted, from the groups its cluster reaches: the
+// Times of each (lists) and whether each group's newest point is encrypted
+// (encs, parallel). The groups whose newest point is last hold its copies
+// (those guest_last_copies counts); every one must be encrypted. "" when
+// the guest has no recovery point.
+func newestEncryption(lists [][]int64, encs []bool, last int64) string {
+	if last == 0 {
 		return ""
 	}
 	state := ""
-	for i := range groups {
-		x := &groups[i]
-		if x.Cluster != g.Cluster || x.BackupType != g.BackupType || x.BackupID != g.BackupID ||
-			x.Snapshots == 0 || x.Last != g.Last {
+	for i, l := range lists {
+		if n := len(l); n == 0 || l[n-1] != last {
 			continue
 		}
-		if !x.LastEncrypted {
+		if !encs[i] {
 			return EncryptionNo
 		}
 		state = EncryptionYes
 	}
 	return state
-}
-
-// markGuestEncryption sets LastEncryption of every guest, looking at the
-// groups of its own identity only (indexed once, not scanned per guest).
-func markGuestEncryption(guests []GuestAggregate, groups []GroupAggregate) {
-	byGuest := make(map[GuestKey][]GroupAggregate)
-	for i := range groups {
-		x := &groups[i]
-		if x.Cluster == "" || x.Snapshots == 0 {
-			continue
-		}
-		k := GuestKey{Cluster: x.Cluster, BackupType: x.BackupType, BackupID: x.BackupID}
-		byGuest[k] = append(byGuest[k], *x)
-	}
-	for i := range guests {
-		g := &guests[i]
-		g.LastEncryption = GuestEncryption(*g, byGuest[GuestKey{Cluster: g.Cluster, BackupType: g.BackupType, BackupID: g.BackupID}])
-	}
 }

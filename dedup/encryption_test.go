@@ -6,58 +6,53 @@ import (
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
-func TestGuestEncryption(t *testing.T) {
-	guest := GuestAggregate{Cluster: "c", BackupType: "vm", BackupID: "100", Known: true, Snapshots: 3, Last: 300}
-	group := func(repo string, last int64, enc bool) GroupAggregate {
-		return GroupAggregate{Repository: repo, Cluster: "c", BackupType: "vm", BackupID: "100", Snapshots: 2, Last: last, LastEncrypted: enc}
-	}
+func TestNewestEncryption(t *testing.T) {
 	cases := []struct {
-		name   string
-		g      GuestAggregate
-		groups []GroupAggregate
-		want   string
+		name  string
+		lists [][]int64
+		encs  []bool
+		last  int64
+		want  string
 	}{
-		{"one encrypted copy", guest, []GroupAggregate{group("pbs:a", 300, true)}, EncryptionYes},
-		{"every copy encrypted", guest, []GroupAggregate{group("pbs:a", 300, true), group("pbs:b", 300, true)}, EncryptionYes},
-		{"a plain copy of the newest point", guest, []GroupAggregate{group("pbs:a", 300, true), group("nfs", 300, false)}, EncryptionNo},
-		{"an older plain point elsewhere does not matter", guest, []GroupAggregate{group("pbs:a", 300, true), group("nfs", 200, false)}, EncryptionYes},
-		{"plain newest point", guest, []GroupAggregate{group("nfs", 300, false), group("pbs:a", 200, true)}, EncryptionNo},
-		{"unknown count", GuestAggregate{Cluster: "c", BackupType: "vm", BackupID: "100", Last: 300}, []GroupAggregate{group("pbs:a", 300, true)}, ""},
-		{"no recovery point", GuestAggregate{Cluster: "c", BackupType: "vm", BackupID: "100", Known: true}, nil, ""},
-		{"newest point in no group of the cluster", guest, []GroupAggregate{group("pbs:a", 200, true)}, ""},
+		{"one encrypted copy", [][]int64{{100, 300}}, []bool{true}, 300, EncryptionYes},
+		{"every copy encrypted", [][]int64{{300}, {200, 300}}, []bool{true, true}, 300, EncryptionYes},
+		{"a plain copy of the newest point", [][]int64{{300}, {300}}, []bool{true, false}, 300, EncryptionNo},
+		{"an older plain point elsewhere does not matter", [][]int64{{300}, {100, 200}}, []bool{true, false}, 300, EncryptionYes},
+		{"plain newest point", [][]int64{{300}, {200}}, []bool{false, true}, 300, EncryptionNo},
+		{"no recovery point", [][]int64{{}}, []bool{true}, 0, ""},
 	}
 	for _, tc := range cases {
-		if got := GuestEncryption(tc.g, tc.groups); got != tc.want {
+		if got := newestEncryption(tc.lists, tc.encs, tc.last); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
 
-// TestMarkGuestEncryption: from summarised snapshots, a guest whose newest
-// point is an encrypted PBS snapshot is encrypted, one whose newest point
-// is a vzdump archive is not.
-func TestMarkGuestEncryption(t *testing.T) {
+// TestMergeJudgesGuestEncryption: through Merge, a guest whose newest
+// point is an encrypted PBS snapshot is encrypted; one whose newest point
+// is plain is not; a guest without backups has no judgement; and one
+// whose repository failed to list is unknown.
+func TestMergeJudgesGuestEncryption(t *testing.T) {
+	e := oneCluster(pbsStorage("s", "pbs.example.org", "store1", "", ""))
+	e.Clusters[0].Guests = []proxmox.ClusterResource{vm(100, "n1"), vm(101, "n1"), vm(102, "n1")}
 	enc := snapshot("vm", "100", t0+day)
 	enc.Fingerprint = "8d:80"
-	plain := snapshot("vm", "101", t0+day)
-	groups := SummarizeSnapshots([]proxmox.Snapshot{snapshot("vm", "100", t0), enc, plain})
-	if len(groups) != 2 || !groups[0].LastEncrypted || groups[0].Unencrypted != 1 || groups[1].LastEncrypted {
-		t.Fatalf("summaries: %+v", groups)
-	}
-	guests := []GuestAggregate{
-		{Cluster: "c", BackupType: "vm", BackupID: "100", Known: true, Snapshots: 2, Last: t0 + day},
-		{Cluster: "c", BackupType: "vm", BackupID: "101", Known: true, Snapshots: 1, Last: t0 + day},
-		{Cluster: "c", BackupType: "vm", BackupID: "102", Known: true},
-	}
-	var aggs []GroupAggregate
-	for _, g := range groups {
-		aggs = append(aggs, GroupAggregate{Repository: "pbs:main", Cluster: "c", BackupType: g.BackupType, BackupID: g.BackupID,
-			Snapshots: len(g.Times), Last: g.Times[len(g.Times)-1], LastEncrypted: g.LastEncrypted, Unencrypted: g.Unencrypted})
-	}
-	markGuestEncryption(guests, aggs)
-	for i, want := range []string{EncryptionYes, EncryptionNo, ""} {
-		if guests[i].LastEncryption != want {
-			t.Errorf("guest %s: %q, want %q", guests[i].BackupID, guests[i].LastEncryption, want)
+	src := fakeSource{pbs: map[string][]proxmox.Snapshot{"pbs1/store1/": {
+		snapshot("vm", "100", t0), enc, snapshot("vm", "101", t0+day),
+	}}}
+	p := BuildPlan(e)
+	res := Merge(e, p, src.fetch(p))
+	for id, want := range map[string]string{"100": EncryptionYes, "101": EncryptionNo, "102": ""} {
+		if g := findGuest(t, res, "c1", "vm", id); g.LastEncryption != want {
+			t.Errorf("vm/%s: %q, want %q", id, g.LastEncryption, want)
 		}
+	}
+	if g := findGroup(t, res, "pbs1:store1", "vm", "100"); !g.LastEncrypted || g.Unencrypted != 1 {
+		t.Errorf("group vm/100: %+v", g)
+	}
+	src.failPBS = map[string]bool{"pbs1:store1": true}
+	res = Merge(e, p, src.fetch(p))
+	if g := findGuest(t, res, "c1", "vm", "100"); g.LastEncryption != "" {
+		t.Errorf("vm/100 with its repository down: %q, want unknown", g.LastEncryption)
 	}
 }

@@ -179,6 +179,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	intervals := map[string]intervalResult{}
 	names := slices.Sorted(maps.Keys(clusters))
 	var lists [][]int64 // reused across clusters
+	var encs []bool     // lists' groups' LastEncrypted, reused too
 	for _, cname := range names {
 		c := clusters[cname]
 		if !c.Up {
@@ -188,10 +189,11 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		reach := reaches[cname]
 		known := readable(reach, state)
 		// The reachable groups' times by guest position: lists[off[j]:off[j+1]]
-		// are the Times of guest j's groups.
+		// are the Times of guest j's groups, encs[off[j]:off[j+1]] whether
+		// their newest point is encrypted.
 		var off []int
 		if known {
-			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists)
+			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists, &encs)
 		}
 		jobs := prepareJobs(c.Jobs, c.Pools, c.PoolsRead)
 		report := func(j *proxmox.BackupJob, err error) {
@@ -214,6 +216,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			}
 			if known {
 				a.Snapshots, a.Last, a.LastCopies = unionTimes(lists[off[j]:off[j+1]])
+				a.LastEncryption = newestEncryption(lists[off[j]:off[j+1]], encs[off[j]:off[j+1]], a.Last)
 			}
 			a.InJob, a.InJobUnknown, a.ExpectedIntervalSeconds = jobs.cover(g, kg.id, intervals, report)
 			res.Guests = append(res.Guests, a)
@@ -229,7 +232,6 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	if !namesAscend(p.Repositories, groups) && !groupAggregatesSorted(res.Groups) {
 		slices.SortStableFunc(res.Groups, func(x, y GroupAggregate) int { return compareGroupAggregates(&x, &y) })
 	}
-	markGuestEncryption(res.Guests, res.Groups)
 	sortWarnings(res.Warnings)
 	return res
 }
@@ -256,7 +258,7 @@ func readable(reach []Repository, state map[string]string) bool {
 // position (see timesByGuest), reusing the positions computed for the
 // repositories attributed to the cluster.
 func reachTimes(cname string, inventory *guestIndex, reach []Repository, groups map[string][]GroupSummary,
-	positions map[string]guestPositions, lists [][]int64) ([]int, [][]int64) {
+	positions map[string]guestPositions, lists [][]int64, encs *[]bool) ([]int, [][]int64) {
 	reached := make([][]GroupSummary, len(reach))
 	guestOf := make([][]int, len(reach))
 	for i, r := range reach {
@@ -267,7 +269,7 @@ func reachTimes(cname string, inventory *guestIndex, reach []Repository, groups 
 			guestOf[i] = inventory.positions(reached[i])
 		}
 	}
-	return inventory.timesByGuest(reached, guestOf, lists)
+	return inventory.timesByGuest(reached, guestOf, lists, encs)
 }
 
 // compareGroupAggregates orders groups by repository, type and id.
@@ -658,8 +660,9 @@ func (x *guestIndex) positions(gs []GroupSummary) []int {
 // timesByGuest collects the Times of groups by guest, given each group's
 // position (guestOf, parallel to groups): guest j's are
 // lists[off[j]:off[j+1]], in the order of groups. It reuses the lists'
-// array.
-func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, lists [][]int64) (off []int, _ [][]int64) {
+// array. encs, when not nil, gets each listed group's LastEncrypted at
+// the same index (its array reused as well).
+func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, lists [][]int64, encs *[]bool) (off []int, _ [][]int64) {
 	off = make([]int, len(x.guests)+1)
 	for _, pos := range guestOf {
 		for _, j := range pos {
@@ -671,12 +674,21 @@ func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, list
 	for j := range x.guests {
 		off[j+1] += off[j]
 	}
-	lists = slices.Grow(lists[:0], off[len(x.guests)])[:off[len(x.guests)]]
+	n := off[len(x.guests)]
+	lists = slices.Grow(lists[:0], n)[:n]
+	var enc []bool
+	if encs != nil {
+		enc = slices.Grow((*encs)[:0], n)[:n]
+		*encs = enc
+	}
 	next := slices.Clone(off[:len(x.guests)])
 	for r, gs := range groups {
 		for i, j := range guestOf[r] {
 			if j >= 0 {
 				lists[next[j]] = gs[i].Times
+				if enc != nil {
+					enc[next[j]] = gs[i].LastEncrypted
+				}
 				next[j]++
 			}
 		}

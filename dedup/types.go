@@ -470,7 +470,8 @@ type GuestAggregate struct {
 	Last       int64 // 0 when none
 	LastCopies int
 	// LastEncryption says whether the newest recovery point is encrypted
-	// (GuestEncryption): EncryptionYes, EncryptionNo, or "" when unknown.
+	// in every repository holding it (the LastCopies ones):
+	// EncryptionYes, EncryptionNo, or "" when unknown or there is none.
 	LastEncryption string
 	InJob          bool
 	// InJobUnknown is true when no job is known to cover the guest but an
