@@ -154,7 +154,7 @@ e2e:
 .PHONY: examples
 examples:
 	@set -e; \
-	echo '==> promtool check config --syntax-only examples/prometheus.yml'; promtool check config --syntax-only examples/prometheus.yml; \
+	echo '==> promtool check config --syntax-only examples/prometheus.yml examples/prometheus-estates.yml'; promtool check config --syntax-only examples/prometheus.yml examples/prometheus-estates.yml; \
 	echo '==> amtool check-config examples/alertmanager.yml'; amtool check-config examples/alertmanager.yml; \
 	echo '==> systemd-analyze verify examples/systemd/proxmox-backup-exporter.service'; \
 	d="$$(mktemp -d)"; trap 'rm -rf "$$d"' EXIT; \

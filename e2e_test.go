@@ -106,20 +106,7 @@ func TestE2EPrometheus(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := writeE2EConfig(t, dir, srv)
 
-	var (
-		bin, mixinBin string
-		buildErr      [2]error
-		wg            sync.WaitGroup
-	)
-	wg.Add(2)
-	go func() { defer wg.Done(); bin, buildErr[0] = goBuild(dir, ".", "proxmox_backup_exporter") }()
-	go func() { defer wg.Done(); mixinBin, buildErr[1] = goBuild(dir, "./cmd/mixin", "mixin") }()
-	wg.Wait()
-	for _, err := range buildErr {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin, mixinBin := buildE2E(t, dir)
 	exporterAddr := freeAddr(t)
 	startProc(t, "exporter", bin, "--config.file="+cfgFile, "--web.listen-address="+exporterAddr,
 		// Prometheus' scrape_timeout is 1s here; leave the exporter most of it.
@@ -203,23 +190,7 @@ scrape_configs:
 	})
 
 	t.Run("Alerts", func(t *testing.T) {
-		p := p.on(t)
-		var got map[string]promAlert
-		eventually(t, 30*time.Second, "the demo's alerts fire", func() (bool, string) {
-			got = p.firing()
-			missing := missingKeys(wantFiring, got)
-			return len(missing) == 0, "missing:\n  " + strings.Join(missing, "\n  ")
-		})
-		// Let every alerting rule run a few more times over the stored
-		// scrapes before judging what must not fire.
-		p.waitEvaluations(3)
-		got = p.firing()
-		if extra := extraKeys(got, wantFiring); len(extra) > 0 {
-			t.Errorf("alerts fire that the demo must not raise:\n  %s", strings.Join(extra, "\n  "))
-		}
-		if missing := missingKeys(wantFiring, got); len(missing) > 0 {
-			t.Errorf("alerts stopped firing:\n  %s", strings.Join(missing, "\n  "))
-		}
+		checkFiring(p.on(t), wantFiring)
 	})
 
 	t.Run("Rules", func(t *testing.T) {
@@ -323,6 +294,26 @@ func requireTool(t *testing.T, names ...string) string {
 	return ""
 }
 
+// buildE2E builds the exporter and the mixin renderer into dir, at the
+// same time.
+func buildE2E(t *testing.T, dir string) (bin, mixinBin string) {
+	t.Helper()
+	var (
+		buildErr [2]error
+		wg       sync.WaitGroup
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); bin, buildErr[0] = goBuild(dir, ".", "proxmox_backup_exporter") }()
+	go func() { defer wg.Done(); mixinBin, buildErr[1] = goBuild(dir, "./cmd/mixin", "mixin") }()
+	wg.Wait()
+	for _, err := range buildErr {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin, mixinBin
+}
+
 // goBuild builds a main package into dir; pkg "./cmd/mixin" is the
 // renderer of the separate tools module, which keeps go-jsonnet out of the
 // exporter's go.mod.
@@ -378,13 +369,6 @@ func renderRules(t *testing.T, mixinBin, out string) {
 		if f == "prometheus_alerts.yaml" && !regexp.MustCompile(`(?m)^\s+keep_firing_for: [1-9]`).Match(b) {
 			t.Fatalf("%s has no keep_firing_for: the source-down checks would test nothing", f)
 		}
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -673,6 +657,30 @@ func (p *promAPI) firing() map[string]promAlert {
 		}
 	}
 	return out
+}
+
+// checkFiring waits until every alert of want fires, lets the rules run a
+// few more times, and then wants exactly want firing: none missing, none
+// more.
+func checkFiring(p *promAPI, want []string) {
+	t := p.t
+	t.Helper()
+	var got map[string]promAlert
+	eventually(t, 30*time.Second, "the alerts fire", func() (bool, string) {
+		got = p.firing()
+		missing := missingKeys(want, got)
+		return len(missing) == 0, "missing:\n  " + strings.Join(missing, "\n  ")
+	})
+	// Let every alerting rule run a few more times over the stored
+	// scrapes before judging what must not fire.
+	p.waitEvaluations(3)
+	got = p.firing()
+	if extra := extraKeys(got, want); len(extra) > 0 {
+		t.Errorf("alerts fire that must not:\n  %s", strings.Join(extra, "\n  "))
+	}
+	if missing := missingKeys(want, got); len(missing) > 0 {
+		t.Errorf("alerts stopped firing:\n  %s", strings.Join(missing, "\n  "))
+	}
 }
 
 func missingKeys(want []string, got map[string]promAlert) []string {

@@ -147,40 +147,30 @@ func run(args []string) int {
 	}
 	defer cleanup()
 
-	coll, err := collector.New(cfg, opts)
+	estates, err := collector.NewEstates(cfg, opts)
 	if err != nil {
 		logger.Error("cannot set up the sources", "err", err)
 		return 1
 	}
 
 	if f.check {
-		ctx, cancel := context.WithTimeout(context.Background(), f.defaultTimeout)
-		defer cancel()
-		report, err := coll.Check(ctx)
-		if err != nil {
-			logger.Error("check failed", "err", err)
-			return 1
-		}
-		if err := report.WriteText(os.Stdout); err != nil {
-			return 1
-		}
-		if !report.OK {
-			return 1
-		}
-		return 0
+		return runCheck(os.Stdout, estates, f.defaultTimeout, logger)
 	}
 
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 
-	rl := newReloader(f.configFile, coll, logger, !f.demo)
+	rl := newReloader(f.configFile, estates, logger, !f.demo)
 	mux := http.NewServeMux()
-	mux.Handle(f.telemetryPath, coll.Handler(promhttp.HandlerOpts{},
+	// /metrics: the default estate (if the config has one) and the
+	// exporter's own metrics; /probe?estate=NAME: one estate.
+	mux.Handle(f.telemetryPath, estates.Handler(promhttp.HandlerOpts{},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("proxmox_backup_exporter"),
 		rl,
 	))
-	mux.Handle("/status", coll.StatusHandler())
+	mux.Handle("/probe", estates.ProbeHandler())
+	mux.Handle("/status", estates.StatusHandler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintln(w, "Healthy")
@@ -216,6 +206,7 @@ func run(args []string) int {
 				{Address: f.telemetryPath, Text: "Metrics"},
 				{Address: "/status", Text: "Status", Description: "routing plan, source health and errors"},
 				{Address: "/status?format=json", Text: "Status (JSON)"},
+				{Address: "/probe?estate=" + firstEstate(cfg), Text: "Probe", Description: "one estate's metrics: /probe?estate=NAME"},
 				{Address: "/-/healthy", Text: "Health"},
 			},
 		})
@@ -257,6 +248,45 @@ func run(args []string) int {
 	return 0
 }
 
+// runCheck runs --check on every estate, one after the other (each within
+// timeout), and returns the exit code: 1 if any source of any estate
+// failed. With several estates each report is headed by its estate's name.
+func runCheck(w io.Writer, estates *collector.Estates, timeout time.Duration, logger *slog.Logger) int {
+	names := estates.Names()
+	code := 0
+	for i, name := range names {
+		coll, _ := estates.Get(name)
+		if len(names) > 1 {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "=== estate %s ===\n", name)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		report, err := coll.Check(ctx)
+		cancel()
+		if err != nil {
+			logger.Error("check failed", "estate", name, "err", err)
+			return 1
+		}
+		if err := report.WriteText(w); err != nil {
+			return 1
+		}
+		if !report.OK {
+			code = 1
+		}
+	}
+	return code
+}
+
+// firstEstate names the estate the landing page's probe link shows.
+func firstEstate(cfg *config.Config) string {
+	if names := cfg.EstateNames(); len(names) > 0 {
+		return names[0]
+	}
+	return config.DefaultEstate
+}
+
 // printConfigErrors writes a config's errors for people, one per line as
 // "file:line: key: message" (the log line has them in one quoted value,
 // for journald), and says how to give a config when there is none.
@@ -273,7 +303,7 @@ func printConfigErrors(w io.Writer, path string, err error) {
 // proxmox_backup_config_last_reload_successful.
 type reloader struct {
 	path    string
-	coll    *collector.Collector
+	estates *collector.Estates
 	logger  *slog.Logger
 	enabled bool
 
@@ -284,9 +314,9 @@ type reloader struct {
 	okDesc, tsDesc *prometheus.Desc
 }
 
-func newReloader(path string, coll *collector.Collector, logger *slog.Logger, enabled bool) *reloader {
+func newReloader(path string, estates *collector.Estates, logger *slog.Logger, enabled bool) *reloader {
 	return &reloader{
-		path: path, coll: coll, logger: logger, enabled: enabled,
+		path: path, estates: estates, logger: logger, enabled: enabled,
 		successful: true, lastSuccess: time.Now(),
 		okDesc: prometheus.NewDesc("proxmox_backup_config_last_reload_successful",
 			"1 if the last configuration reload succeeded (or none was attempted), 0 if it failed and the previous configuration is still in use.", nil, nil),
@@ -322,7 +352,7 @@ func (r *reloader) load() error {
 	if err != nil {
 		return err
 	}
-	return r.coll.ApplyConfig(cfg)
+	return r.estates.ApplyConfig(cfg)
 }
 
 // Describe implements prometheus.Collector.

@@ -253,10 +253,16 @@ func diffLines(want, got string) string {
 // overrides the PVE token secret when not empty (to break it).
 func writeConfig(t *testing.T, dir string, srv *emulator.Server, pveSecret string) string {
 	t.Helper()
-	ca := filepath.Join(dir, "pve-ca.pem")
-	if err := os.WriteFile(ca, srv.PVECAPEM("homelab"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return writeFile(t, filepath.Join(dir, "config.yml"), targetsYAML(t, dir, srv, pveSecret, ""))
+}
+
+// targetsYAML is the pve and pbs keys of the homelab behind srv, each line
+// indented by indent (for an entry of the estates list). The PVE CA file
+// is written to dir, named after srv's PBS port so that several homelabs
+// can share dir.
+func targetsYAML(t *testing.T, dir string, srv *emulator.Server, pveSecret, indent string) string {
+	t.Helper()
+	ca := writeFile(t, filepath.Join(dir, fmt.Sprintf("pve-ca-%d.pem", srv.PBSPort("pbs1"))), string(srv.PVECAPEM("homelab")))
 	pveID, secret := srv.PVEToken("homelab")
 	if pveSecret != "" {
 		secret = pveSecret
@@ -281,8 +287,25 @@ pbs:
     tls:
       fingerprint: %q
 `, strings.Join(urls, ", "), pveID, secret, ca, srv.PBSURL("pbs1"), pbsID, pbsSecret, srv.PBSFingerprint("pbs1"))
-	path := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	return indent + strings.ReplaceAll(strings.TrimSuffix(cfg, "\n"), "\n", "\n"+indent) + "\n"
+}
+
+// estatesYAML is a config of one estate per homelab, named by names.
+func estatesYAML(t *testing.T, dir string, names []string, srvs ...*emulator.Server) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("estates:\n")
+	for i, srv := range srvs {
+		fmt.Fprintf(&b, "  - name: %s\n", names[i])
+		b.WriteString(targetsYAML(t, dir, srv, "", "    "))
+	}
+	return b.String()
+}
+
+// writeFile writes data to path (mode 0600) and returns path.
+func writeFile(t *testing.T, path, data string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -517,5 +540,69 @@ func TestPprofFlag(t *testing.T) {
 	}
 	if body := get(t, base+"/debug/pprof/heap"); body == "" {
 		t.Error("empty heap profile")
+	}
+}
+
+// TestProbeEstates: the binary serves each estate on /probe?estate=NAME,
+// /metrics has only the exporter's own metrics when the config has no
+// default estate, an estate added to the file is served after a SIGHUP and
+// one removed is gone, and --check reports every estate under its name.
+func TestProbeEstates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	a, b := startHomelab(t), startHomelab(t)
+	dir := t.TempDir()
+	path := writeFile(t, filepath.Join(dir, "config.yml"), estatesYAML(t, dir, []string{"a"}, a))
+	bin := buildBinary(t)
+	cmd, base, _ := startProcess(t, bin, "--config.file="+path)
+	const up = `proxmox_backup_target_up{kind="pbs",target="pbs1"} 1`
+	if body := get(t, base+"/metrics"); strings.Contains(body, "proxmox_backup_target_up") || !strings.Contains(body, "proxmox_backup_config_last_reload_successful 1") {
+		t.Fatalf("/metrics without a default estate:\n%s", filterExposition(body))
+	}
+	if body := get(t, base+"/probe?estate=a"); !strings.Contains(body, up) || strings.Contains(body, "go_goroutines") {
+		t.Fatalf("/probe?estate=a:\n%s", filterExposition(body))
+	}
+	status := func(query string) (int, string) {
+		resp, err := http.Get(base + "/probe?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := status("estate=b"); code != http.StatusBadRequest || !strings.Contains(body, `unknown estate "b"`) {
+		t.Fatalf("/probe?estate=b before the reload: HTTP %d %s", code, body)
+	}
+
+	writeFile(t, path, estatesYAML(t, dir, []string{"b"}, b))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reload is asynchronous: wait for estate b to appear.
+	for {
+		code, body := status("estate=b")
+		if code == http.StatusOK {
+			if !strings.Contains(body, up) {
+				t.Fatalf("/probe?estate=b after the reload:\n%s", filterExposition(body))
+			}
+			break
+		}
+		if !strings.Contains(body, `unknown estate "b"`) {
+			t.Fatalf("/probe?estate=b during the reload: HTTP %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _ := status("estate=a"); code != http.StatusBadRequest {
+		t.Fatalf("/probe?estate=a after its removal: HTTP %d, want 400", code)
+	}
+
+	both := writeFile(t, filepath.Join(t.TempDir(), "config.yml"), estatesYAML(t, dir, []string{"a", "b"}, a, b))
+	outb, err := exec.Command(bin, "--check", "--config.file="+both).CombinedOutput()
+	out := string(outb)
+	if err != nil || !strings.Contains(out, "=== estate a ===") || !strings.Contains(out, "=== estate b ===") ||
+		strings.Count(out, "RESULT: OK") != 2 {
+		t.Fatalf("--check of two estates: %v\n%s", err, out)
 	}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -62,33 +63,41 @@ func WithTimeoutFromRequest(r *http.Request, offset, def time.Duration) (context
 // part of its Gatherer: opts.MaxRequestsInFlight therefore limits nothing,
 // and opts.CoalesceGather is done by the shared gathering instead.
 func (c *Collector) Handler(opts promhttp.HandlerOpts, base ...prometheus.Collector) http.Handler {
+	return newMetricsHandler(c.opts, c.Bind, opts, base...)
+}
+
+// newMetricsHandler serves the collector that bind gives (one estate's, or
+// none) with base, within each request's deadline as copts set it.
+func newMetricsHandler(copts Options, bind func(context.Context) prometheus.Collector, opts promhttp.HandlerOpts, base ...prometheus.Collector) *metricsHandler {
 	if opts.ErrorLog == nil {
-		opts.ErrorLog = slogErrorLog{c}
+		opts.ErrorLog = slogErrorLog{copts.Logger}
 	}
 	// One broken series must not cost every other one.
 	opts.ErrorHandling = promhttp.ContinueOnError
 	opts.CoalesceGather = false
-	return &metricsHandler{c: c, g: newScrapeGatherer(c.Bind, base...), opts: opts}
+	return &metricsHandler{timeoutOffset: copts.TimeoutOffset, defaultTimeout: copts.DefaultTimeout,
+		g: newScrapeGatherer(bind, base...), opts: opts}
 }
 
-// metricsHandler is the /metrics handler of a Collector.
+// metricsHandler is the /metrics handler of a Collector (and the /probe
+// handler of an estate).
 type metricsHandler struct {
-	c    *Collector
-	g    *scrapeGatherer
-	opts promhttp.HandlerOpts
+	timeoutOffset, defaultTimeout time.Duration
+	g                             *scrapeGatherer
+	opts                          promhttp.HandlerOpts
 }
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := WithTimeoutFromRequest(r, h.c.opts.TimeoutOffset, h.c.opts.DefaultTimeout)
+	ctx, cancel := WithTimeoutFromRequest(r, h.timeoutOffset, h.defaultTimeout)
 	defer cancel()
 	promhttp.HandlerFor(h.g.forRequest(ctx), h.opts).ServeHTTP(w, r)
 }
 
 // slogErrorLog adapts promhttp's error log to slog.
-type slogErrorLog struct{ c *Collector }
+type slogErrorLog struct{ logger *slog.Logger }
 
 func (l slogErrorLog) Println(v ...any) {
-	l.c.logger.Error("serving metrics", "err", stringify(v))
+	l.logger.Error("serving metrics", "err", stringify(v))
 }
 
 func stringify(v []any) string {

@@ -19,7 +19,7 @@ import (
 // fixedHandler is Handler's pipeline serving res instead of a scrape.
 func fixedHandler(c *Collector, res *scrapeResult, base []prometheus.Collector) http.Handler {
 	g := newScrapeGatherer(func(context.Context) prometheus.Collector { return resultCollector{c, res} }, base...)
-	opts := promhttp.HandlerOpts{ErrorLog: slogErrorLog{c}, ErrorHandling: promhttp.ContinueOnError}
+	opts := promhttp.HandlerOpts{ErrorLog: slogErrorLog{c.logger}, ErrorHandling: promhttp.ContinueOnError}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		promhttp.HandlerFor(g.forRequest(r.Context()), opts).ServeHTTP(w, r)
 	})

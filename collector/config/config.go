@@ -49,9 +49,67 @@ type Config struct {
 	// Routes are overrides checked before automatic storage matching, and
 	// cluster attributions of PBS namespaces that no storage maps.
 	Routes []Route `yaml:"routes,omitempty" json:"routes,omitempty"`
+	// Estates are further, independent estates, each counted on its own
+	// (served by /probe?estate=NAME). The top-level PVE, PBS and Routes
+	// are the estate named DefaultEstate, when they list a target.
+	Estates []Estate `yaml:"estates,omitempty" json:"estates,omitempty"`
 	// Source is the file the config was loaded from (or the name given to
 	// Parse), for log lines and the status page.
 	Source string `yaml:"-" json:"-"`
+}
+
+// DefaultEstate is the name of the estate of the top-level pve, pbs and
+// routes keys: a config without an estates list is this one estate.
+const DefaultEstate = "default"
+
+// Estate is one entry of the estates list: PVE clusters and PBS servers
+// counted together. Deduplication, storage routing and namespace
+// attribution happen inside an estate, never across estates, so its
+// routes name only its own targets, and a target (an API URL) belongs to
+// one estate only.
+type Estate struct {
+	// Name is what /probe?estate= selects, and what Prometheus
+	// relabelling makes the estate label.
+	Name   string   `yaml:"name" json:"name"`
+	PVE    []Target `yaml:"pve,omitempty" json:"pve,omitempty"`
+	PBS    []Target `yaml:"pbs,omitempty" json:"pbs,omitempty"`
+	Routes []Route  `yaml:"routes,omitempty" json:"routes,omitempty"`
+	// Line is the line of the estate's entry in the config file.
+	Line int `yaml:"-" json:"-"`
+}
+
+// EstateNames returns the names of every configured estate in file order:
+// DefaultEstate first when the top-level keys list a target.
+func (c *Config) EstateNames() []string {
+	var names []string
+	if c.HasDefaultEstate() {
+		names = append(names, DefaultEstate)
+	}
+	for _, e := range c.Estates {
+		names = append(names, e.Name)
+	}
+	return names
+}
+
+// HasDefaultEstate reports whether the top-level pve and pbs keys list a
+// target, i.e. whether /metrics has an estate to serve.
+func (c *Config) HasDefaultEstate() bool { return len(c.PVE)+len(c.PBS) > 0 }
+
+// Estate returns the named estate as a single-estate Config (its targets
+// and routes at the top level, no Estates), the form a collector reads.
+func (c *Config) Estate(name string) (*Config, bool) {
+	if name == DefaultEstate {
+		if !c.HasDefaultEstate() {
+			return nil, false
+		}
+		return &Config{PVE: c.PVE, PBS: c.PBS, Routes: c.Routes, Source: c.Source}, true
+	}
+	for _, e := range c.Estates {
+		if e.Name == name {
+			return &Config{PVE: e.PVE, PBS: e.PBS, Routes: e.Routes, Source: c.Source}, true
+		}
+	}
+	return nil, false
 }
 
 // Target is one configured PVE or PBS API endpoint set with its credentials.

@@ -570,3 +570,75 @@ func TestToProxmox(t *testing.T) {
 		t.Errorf("ToProxmox(pbs[0]) = %+v", pbs)
 	}
 }
+
+// TestEstates loads a file with the default estate and two more: target
+// names are scoped by estate (both estates may call their PBS "backup"),
+// routes resolve inside their estate, and Estate returns each as a
+// single-estate Config.
+func TestEstates(t *testing.T) {
+	setTestEnv(t)
+	const file = `
+pve:
+  - name: homelab
+    urls: [https://pve.home.example.org:8006]
+    token_id: exporter@pve!backup
+    token_secret: ${TEST_PVE_SECRET}
+estates:
+  - name: acme
+    pve:
+      - name: acme
+        urls: [https://pve.acme.example.org:8006]
+        token_id: exporter@pve!backup
+        token_secret: ${TEST_PVE_SECRET}
+    pbs:
+      - name: backup
+        urls: [https://pbs.acme.example.org:8007]
+        token_id: exporter@pbs!backup
+        token_secret: ${TEST_PBS_SECRET}
+    routes:
+      - {cluster: acme, storage: pbs-store, to: backup}
+  - name: globex
+    pbs:
+      - name: backup
+        urls: [https://pbs.globex.example.org:8007]
+        token_id: exporter@pbs!backup
+        token_secret: ${TEST_PBS_SECRET}
+`
+	cfg, warnings, err := Parse([]byte(file), "estates.yml")
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("Parse: %v, warnings %v", err, warnings)
+	}
+	if got, want := cfg.EstateNames(), []string{DefaultEstate, "acme", "globex"}; !slices.Equal(got, want) {
+		t.Errorf("EstateNames() = %v, want %v", got, want)
+	}
+	def, ok := cfg.Estate(DefaultEstate)
+	if !ok || len(def.PVE) != 1 || def.PVE[0].Name != "homelab" || len(def.PBS) != 0 || len(def.Estates) != 0 {
+		t.Errorf("Estate(default) = %+v, %v; want the top-level homelab only", def, ok)
+	}
+	acme, ok := cfg.Estate("acme")
+	if !ok || len(acme.PVE) != 1 || len(acme.PBS) != 1 || len(acme.Routes) != 1 || acme.Routes[0].To != "backup" || acme.Source != "estates.yml" {
+		t.Errorf("Estate(acme) = %+v, %v", acme, ok)
+	}
+	globex, ok := cfg.Estate("globex")
+	if !ok || len(globex.PBS) != 1 || globex.PBS[0].URLs[0] != "https://pbs.globex.example.org:8007" {
+		t.Errorf("Estate(globex) = %+v, %v", globex, ok)
+	}
+	if _, ok := cfg.Estate("initech"); ok {
+		t.Error("Estate(initech) found an estate that is not configured")
+	}
+
+	// Without top-level targets there is no default estate.
+	only, _, err := Parse([]byte(file[strings.Index(file, "estates:"):]), "estates.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only.HasDefaultEstate() {
+		t.Error("HasDefaultEstate() with no top-level targets")
+	}
+	if _, ok := only.Estate(DefaultEstate); ok {
+		t.Error("Estate(default) found an estate with no top-level targets")
+	}
+	if got, want := only.EstateNames(), []string{"acme", "globex"}; !slices.Equal(got, want) {
+		t.Errorf("EstateNames() = %v, want %v", got, want)
+	}
+}

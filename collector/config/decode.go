@@ -27,7 +27,8 @@ const maxErrors = 50
 // Keys accepted at each level. The order is the documented order and the
 // order of "known keys" in error messages.
 var (
-	topKeys     = []string{"pve", "pbs", "routes"}
+	topKeys     = []string{"pve", "pbs", "routes", "estates"}
+	estateKeys  = []string{"name", "pve", "pbs", "routes"}
 	pveKeys     = []string{"name", "urls", "token_id", "token_secret", "token_secret_file", "tls", "max_concurrency", "timeout"}
 	pbsKeys     = []string{"name", "urls", "token_id", "token_secret", "token_secret_file", "tls", "namespaces", "max_concurrency", "timeout", "offline"}
 	tlsKeys     = []string{"ca_file", "fingerprint", "insecure_skip_verify"}
@@ -204,23 +205,15 @@ func parse(data []byte, source, baseDir string, lookup func(string) (string, boo
 	var pos positions
 	if doc != nil && !isNull(doc) {
 		if doc.Kind != yaml.MappingNode {
-			d.errorf(doc.Line, "", "the file must be a mapping with the keys pve, pbs and routes, not %s", describe(doc))
+			d.errorf(doc.Line, "", "the file must be a mapping with the keys pve, pbs, routes and estates, not %s", describe(doc))
 			pos.targetsInvalid = true
 		} else {
 			d.walkMap(doc, "", topKeys, nil, func(key string, k, v *yaml.Node, path string) {
-				switch key {
-				case "pve", "pbs":
-					if !isNull(v) && v.Kind != yaml.SequenceNode {
-						pos.targetsInvalid = true
-					}
-					if key == "pve" {
-						cfg.PVE, pos.pve = d.targets(v, path, key)
-					} else {
-						cfg.PBS, pos.pbs = d.targets(v, path, key)
-					}
-				case "routes":
-					cfg.Routes, pos.routes = d.routes(v, path)
+				if key == "estates" {
+					cfg.Estates, pos.estates = d.estates(v, path)
+					return
 				}
+				d.estateKey(key, v, path, &cfg.PVE, &cfg.PBS, &cfg.Routes, &pos)
 			})
 		}
 	}
@@ -236,6 +229,66 @@ func parse(data []byte, source, baseDir string, lookup func(string) (string, boo
 		return nil, d.warns, d.errs
 	}
 	return cfg, d.warns, nil
+}
+
+// estateKey decodes one of the keys pve, pbs and routes of an estate: the
+// top level (the default estate) or an entry of the estates list.
+func (d *decoder) estateKey(key string, v *yaml.Node, path string, pve, pbs *[]Target, routes *[]Route, pos *positions) {
+	switch key {
+	case "pve", "pbs":
+		if !isNull(v) && v.Kind != yaml.SequenceNode {
+			pos.targetsInvalid = true
+		}
+		if key == "pve" {
+			*pve, pos.pve = d.targets(v, path, key)
+		} else {
+			*pbs, pos.pbs = d.targets(v, path, key)
+		}
+	case "routes":
+		*routes, pos.routes = d.routes(v, path)
+	}
+}
+
+// estates decodes the estates list.
+func (d *decoder) estates(n *yaml.Node, path string) ([]Estate, []estatePos) {
+	if isNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, path, "want a list of estates (each entry starting with \"- name: \"), got %s", describe(n))
+		return nil, nil
+	}
+	var out []Estate
+	var pos []estatePos
+	for i, c := range n.Content {
+		c = d.resolve(c)
+		if d.tooBig {
+			return nil, nil
+		}
+		ep := indexPath(path, i)
+		e := Estate{Line: c.Line}
+		p := estatePos{path: ep, line: c.Line}
+		var suggested map[string]bool
+		p.ok, suggested = d.walkMap(c, ep, estateKeys, nil, func(key string, k, v *yaml.Node, kp string) {
+			if key != "name" {
+				d.estateKey(key, v, kp, &e.PVE, &e.PBS, &e.Routes, &p.pos)
+				return
+			}
+			p.nameLine = v.Line
+			if s, ok := d.str(v, kp, false); ok {
+				if !nameRe.MatchString(s) {
+					d.errorf(v.Line, kp, "%q is not a valid estate name: use letters, digits, \".\", \"_\" and \"-\" (it is the estate parameter of /probe and usually a label value)", s)
+				}
+				e.Name = s
+			}
+		})
+		if p.ok && p.nameLine == 0 && !suggested["name"] {
+			d.errorf(p.line, ep, "name is required for an estate: /probe?estate=NAME selects it")
+		}
+		out = append(out, e)
+		pos = append(pos, p)
+	}
+	return out, pos
 }
 
 // walkMap checks that n is a mapping, rejects repeated and unknown keys

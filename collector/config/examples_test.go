@@ -64,13 +64,21 @@ func TestExamples(t *testing.T) {
 			for _, w := range warnings {
 				t.Errorf("%s: warning: %s", f, w)
 			}
-			if len(cfg.PVE) == 0 || len(cfg.PBS) == 0 {
-				t.Errorf("%s: want pve and pbs targets, got %d and %d", f, len(cfg.PVE), len(cfg.PBS))
-			}
-			for _, tg := range append(cfg.PVE, cfg.PBS...) {
-				if tg.TokenSecret.Reveal() == "" {
-					t.Errorf("%s: target %q has no secret", f, tg.Name)
+			// Every estate (the top-level one, or each of the estates
+			// list) shows both kinds of target.
+			for _, name := range cfg.EstateNames() {
+				e, _ := cfg.Estate(name)
+				if len(e.PVE) == 0 || len(e.PBS) == 0 {
+					t.Errorf("%s: estate %s: want pve and pbs targets, got %d and %d", f, name, len(e.PVE), len(e.PBS))
 				}
+				for _, tg := range append(e.PVE, e.PBS...) {
+					if tg.TokenSecret.Reveal() == "" {
+						t.Errorf("%s: estate %s: target %q has no secret", f, name, tg.Name)
+					}
+				}
+			}
+			if len(cfg.EstateNames()) == 0 {
+				t.Errorf("%s: no estate", f)
 			}
 		})
 	}

@@ -83,8 +83,20 @@ var badCases = []struct {
 		":7: pbs[0].tls.fingerprint: not a SHA-256 certificate fingerprint (fingerprint has 2 bytes, a SHA-256 fingerprint has 32); want 32 bytes in hex, colons optional, as `proxmox-backup-manager cert info` or `openssl x509 -noout -fingerprint -sha256` print it",
 		`:12: pve[0].tlss: unknown key; did you mean "tls"?`,
 	}},
+	{"estates", []string{
+		`:10: estates[0].pbs[0].urls: https://pbs.example.org:8007 is already listed in pbs[0].urls (line 3), in estate "default"; a target belongs to one estate only (estates are counted apart, so its backups would be counted twice)`,
+		`:14: estates[0].routes[0]: a storage route needs a pve target, and none is configured`,
+		`:16: estates[0].routes[0].to: "other" is not a configured pbs target; want one of shared, or "pve" or "ignore"`,
+		`:17: estates[1].name: estate "acme" is already defined by estates[0] (line 7); estate names must be unique`,
+		`:23: estates[2]: the estate has no targets: list at least one pve or pbs target in it`,
+		`:23: estates[2].name: "default" is reserved for the estate of the top-level pve, pbs and routes; choose another name`,
+		`:25: estates[3]: name is required for an estate: /probe?estate=NAME selects it`,
+		`:25: estates[3]: the estate has no targets: list at least one pve or pbs target in it`,
+		`:26: estates[4].name: "bad name" is not a valid estate name: use letters, digits, ".", "_" and "-" (it is the estate parameter of /probe and usually a label value)`,
+		`:28: estates[5].nme: unknown key; did you mean "name"?`,
+	}},
 	{"merge_key", []string{
-		":1: defaults: unknown key; known keys here: pve, pbs, routes",
+		":1: defaults: unknown key; known keys here: pve, pbs, routes, estates",
 		":4: pve[0]: token_id is required: the API token as USER@REALM!TOKENNAME, e.g. exporter@pve!backup",
 		":4: pve[0].<<: unknown key; YAML merge keys are not supported; repeat the keys instead",
 	}},
@@ -99,7 +111,7 @@ var badCases = []struct {
 		": no targets: configure at least one pve or pbs target (either list may be empty, not both)",
 	}},
 	{"not_a_mapping", []string{
-		":1: the file must be a mapping with the keys pve, pbs and routes, not a list",
+		":1: the file must be a mapping with the keys pve, pbs, routes and estates, not a list",
 	}},
 	{"pbs_names", []string{
 		":2: pbs[0]: name is required for a pbs target: routes and repository labels refer to it",

@@ -26,6 +26,16 @@ type positions struct {
 	// targetsInvalid is set when pve or pbs is not a list, so the lack of
 	// targets is not reported a second time.
 	targetsInvalid bool
+	// estates are the positions inside each entry of the estates list.
+	estates []estatePos
+}
+
+type estatePos struct {
+	path     string
+	line     int
+	ok       bool // the entry was a mapping
+	nameLine int  // line of the name value, 0 when not written
+	pos      positions
 }
 
 type targetPos struct {

@@ -68,21 +68,54 @@ func (d *decoder) routes(n *yaml.Node, path string) ([]Route, []routePos) {
 }
 
 // validate runs the checks that look at the whole file: at least one
-// target, unique names and URLs, and routes that agree with the targets and
-// with each other.
+// target, unique estate names, target URLs each in one estate only, and,
+// inside each estate, unique target names and routes that agree with the
+// estate's targets and with each other.
 func (d *decoder) validate(cfg *Config, pos *positions) {
-	if len(pos.pve) == 0 && len(pos.pbs) == 0 && !pos.targetsInvalid {
+	if len(pos.pve) == 0 && len(pos.pbs) == 0 && len(pos.estates) == 0 && !pos.targetsInvalid {
 		d.errorf(0, "", "no targets: configure at least one pve or pbs target (either list may be empty, not both)")
 	}
-
-	// Names are unique across both lists: the target label alone must
-	// identify one endpoint set, and routes refer to names.
-	type seenAt struct {
-		path string
-		line int
-	}
-	names := map[string]seenAt{}
+	// A URL is one endpoint set: listed twice, in one estate or in two,
+	// the same backups would be read twice and, across estates, counted
+	// in two places.
 	urls := map[string]seenAt{}
+	d.validateEstate(DefaultEstate, &Config{PVE: cfg.PVE, PBS: cfg.PBS, Routes: cfg.Routes}, pos, urls)
+	names := map[string]seenAt{}
+	for i, e := range cfg.Estates {
+		p := &pos.estates[i]
+		if !p.ok {
+			continue
+		}
+		nameKey := joinPath(p.path, "name")
+		switch first, dup := names[e.Name]; {
+		case p.nameLine == 0:
+		case e.Name == DefaultEstate:
+			d.errorf(p.nameLine, nameKey, "%q is reserved for the estate of the top-level pve, pbs and routes; choose another name", e.Name)
+		case dup:
+			d.errorf(p.nameLine, nameKey, "estate %q is already defined by %s (line %d); estate names must be unique", e.Name, first.path, first.line)
+		default:
+			names[e.Name] = seenAt{p.path, p.nameLine, e.Name}
+		}
+		if len(p.pos.pve) == 0 && len(p.pos.pbs) == 0 && !p.pos.targetsInvalid {
+			d.errorf(p.line, p.path, "the estate has no targets: list at least one pve or pbs target in it")
+		}
+		d.validateEstate(e.Name, &Config{PVE: e.PVE, PBS: e.PBS, Routes: e.Routes}, &p.pos, urls)
+	}
+}
+
+// seenAt is where a name or URL was first written, and in which estate.
+type seenAt struct {
+	path   string
+	line   int
+	estate string
+}
+
+// validateEstate checks one estate: target names unique within it, URLs
+// not listed before in it or any other estate (urls), routes.
+func (d *decoder) validateEstate(estate string, cfg *Config, pos *positions, urls map[string]seenAt) {
+	// Names are unique across both lists: the target label alone must
+	// identify one endpoint set in the estate, and routes refer to names.
+	names := map[string]seenAt{}
 	check := func(ts []Target, ps []targetPos) {
 		for i, t := range ts {
 			p := ps[i]
@@ -94,15 +127,19 @@ func (d *decoder) validate(cfg *Config, pos *positions) {
 				if first, dup := names[t.Name]; dup {
 					d.errorf(line, joinPath(p.path, "name"), "name %q is already used by %s (line %d); target names must be unique across pve and pbs", t.Name, first.path, first.line)
 				} else {
-					names[t.Name] = seenAt{p.path, line}
+					names[t.Name] = seenAt{p.path, line, estate}
 				}
 			}
 			for j, u := range t.URLs {
 				line := p.urls[j]
-				if first, dup := urls[u]; dup {
+				first, dup := urls[u]
+				switch {
+				case !dup:
+					urls[u] = seenAt{joinPath(p.path, "urls"), line, estate}
+				case first.estate != estate:
+					d.errorf(line, joinPath(p.path, "urls"), "%s is already listed in %s (line %d), in estate %q; a target belongs to one estate only (estates are counted apart, so its backups would be counted twice)", u, first.path, first.line, first.estate)
+				default:
 					d.errorf(line, joinPath(p.path, "urls"), "%s is already listed in %s (line %d)", u, first.path, first.line)
-				} else {
-					urls[u] = seenAt{joinPath(p.path, "urls"), line}
 				}
 			}
 		}

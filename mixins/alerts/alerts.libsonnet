@@ -160,7 +160,7 @@ local q = import '../lib/promql.libsonnet';
             'NeverVerified', 'warning', c.neverVerifiedFor,
             q.alertableGroups(c, function(s) |||
               last_over_time(proxmox_backup_last_verification{%(s)s, state="none"}[%(w)s]) == 1
-                and on (repository)
+                and on (estate, repository)
                 last_over_time(proxmox_backup_repository_info{%(r)s}[%(w)s])
             ||| % { s: s, w: c.groupGapBridgeWindow, r: q.joinMatchers([S, c.verificationExpectedSelector]) }),
             'The newest recovery point of a backup group has not been verified.',

@@ -58,12 +58,13 @@
   // (unattributedGroupSelector, cluster="" by default). Orphaned groups
   // (a deleted guest: cluster known, guest not in its inventory), templates
   // and excluded guests drop out. exprFn(selector) builds the group
-  // expression for a label selector.
+  // expression for a label selector. The join keeps the estate label (an
+  // estate is counted apart; absent without estates).
   alertableGroups(c, exprFn)::
     |||
       (
       %s
-        and on (cluster, backup_type, backup_id)
+        and on (estate, cluster, backup_type, backup_id)
         %s
       )
       or

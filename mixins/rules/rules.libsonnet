@@ -10,23 +10,27 @@ local q = import '../lib/promql.libsonnet';
 
   // guestCount records the number of guests per cluster matching a per-guest
   // selection (labels cluster, backup_type, backup_id), as state=<state>.
+  // Aggregations and joins keep the `estate` label: with several estates
+  // (the exporter's /probe?estate=NAME, the estate set as a target label by
+  // relabelling) two estates may each have a cluster of the same name.
+  // Without estates the label is absent on every side and changes nothing.
   // A cluster with none gets 0, not "no data", so stat panels and ratios
   // always have a value for every cluster in the inventory.
   local guestCount(state, selection) = {
     record: 'cluster:proxmox_backup_guests:count',
     expr: |||
-      count by (cluster) (
+      count by (estate, cluster) (
       %s
       )
-      or on (cluster)
-      0 * count by (cluster) (%s)
+      or on (estate, cluster)
+      0 * count by (estate, cluster) (%s)
     ||| % [q.indent(selection, 2), allGuests],
     labels: { state: state },
   },
 
   local eligibleOnly(expr) = |||
     %s
-      and on (cluster, backup_type, backup_id)
+      and on (estate, cluster, backup_type, backup_id)
       %s
   ||| % [expr, eligible],
 
@@ -63,13 +67,13 @@ local q = import '../lib/promql.libsonnet';
           guestCount('missing', eligibleOnly('proxmox_backup_guest_snapshots{%s} == 0' % S)),
           guestCount('unknown', |||
             %s
-              unless on (cluster, backup_type, backup_id)
+              unless on (estate, cluster, backup_type, backup_id)
               proxmox_backup_guest_snapshots{%s}
           ||| % [eligible, S]),
           guestCount('not_in_job', eligibleOnly('proxmox_backup_guest_in_job{%s} == 0' % S)),
           guestCount('excluded', |||
             proxmox_backup_guest_info{%s}
-              unless on (cluster, backup_type, backup_id)
+              unless on (estate, cluster, backup_type, backup_id)
               %s
           ||| % [q.joinMatchers([S, 'template="0"']), eligible]),
           // Templates, and guests whose template flag is unknown (their node
@@ -81,9 +85,9 @@ local q = import '../lib/promql.libsonnet';
             // state is known (unknown guests are left out, not counted as bad).
             record: 'cluster:proxmox_backup_guests_fresh:ratio',
             expr: |||
-              sum by (cluster) (cluster:proxmox_backup_guests:count{state="fresh"})
+              sum by (estate, cluster) (cluster:proxmox_backup_guests:count{state="fresh"})
               /
-              (sum by (cluster) (cluster:proxmox_backup_guests:count{state=~"fresh|stale|missing"}) > 0)
+              (sum by (estate, cluster) (cluster:proxmox_backup_guests:count{state=~"fresh|stale|missing"}) > 0)
             |||,
           },
         ],
@@ -93,15 +97,15 @@ local q = import '../lib/promql.libsonnet';
         rules: [
           {
             record: 'proxmox_backup:repository_snapshots:sum',
-            expr: 'sum by (repository, cluster) (proxmox_backup_snapshots{%s})' % S,
+            expr: 'sum by (estate, repository, cluster) (proxmox_backup_snapshots{%s})' % S,
           },
           {
             record: 'proxmox_backup:repository_groups:count',
-            expr: 'count by (repository, cluster) (proxmox_backup_snapshots{%s})' % S,
+            expr: 'count by (estate, repository, cluster) (proxmox_backup_snapshots{%s})' % S,
           },
           {
             record: 'proxmox_backup:repository_last_size_bytes:sum',
-            expr: 'sum by (repository, cluster) (proxmox_backup_last_size_bytes{%s})' % S,
+            expr: 'sum by (estate, repository, cluster) (proxmox_backup_last_size_bytes{%s})' % S,
           },
           {
             // Used fraction of each PBS datastore, as the alerts compute it.
