@@ -47,6 +47,7 @@ type pbsAPI interface {
 	GCStatus(ctx context.Context) ([]proxmox.GCJobStatus, error)
 	VerifyJobs(ctx context.Context) ([]proxmox.JobStatus, error)
 	PruneJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	SyncJobs(ctx context.Context) ([]proxmox.JobStatus, error)
 	SyncJobsAll(ctx context.Context) ([]proxmox.JobStatus, bool, error)
 	Permissions(ctx context.Context) (map[string]map[string]bool, error)
 	pbsGroupAPI
@@ -81,6 +82,9 @@ type target struct {
 	// keepLastKnown is how long a PBS's last known groups are still
 	// exported while it is unreachable (config offline.keep_last_known).
 	keepLastKnown time.Duration
+	// syncDirections remembers a PBS that refuses sync-direction
+	// (syncjobs.go).
+	syncDirections syncDirectionMemory
 }
 
 // label is the target label: the configured name, else the cluster name
@@ -190,6 +194,9 @@ type pbsData struct {
 	// perms are the token's privileges by ACL path (GET
 	// /access/permissions); nil when they could not be read.
 	perms map[string]map[string]bool
+	// syncPullOnly: the sync jobs were read without sync-direction (a PBS
+	// before 3.3, which has only pull jobs).
+	syncPullOnly bool
 }
 
 // pbsJob is one GC, verify, prune or sync job with its last-run state.
@@ -671,8 +678,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			{"verify", proxmox.EndpointVerifyJobs, api.VerifyJobs},
 			{"prune", proxmox.EndpointPruneJobs, api.PruneJobs},
 			{"sync", proxmox.EndpointSyncJobs, func(ctx context.Context) ([]proxmox.JobStatus, error) {
-				rows, _, err := api.SyncJobsAll(ctx)
-				return rows, err
+				return readSyncJobs(ctx, pd)
 			}},
 		}
 		pd.jobsRead = map[string]bool{}
@@ -722,6 +728,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		})
 	}
 	wg.Wait()
+	pd.t.syncDirections.note(pd)
 	pd.fingerprint = api.SeenFingerprint()
 	sort.Slice(pd.jobs, func(i, j int) bool {
 		a, b := pd.jobs[i], pd.jobs[j]

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"sync"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
@@ -22,6 +23,50 @@ var syncFamilies = struct {
 	visible: newDesc("pbs_sync_jobs_visible",
 		"1 if the token's permissions prove it sees every sync job (Remote.Audit on /remote), 0 if PBS may be leaving jobs out of the list; absent when the permissions could not be read.",
 		"target"),
+}
+
+// readSyncJobs reads the sync jobs of both directions. A PBS that refused
+// sync-direction (before 3.3) is asked without it while it runs the
+// version it ran then: one request per scrape instead of a refused one
+// and a second; a new version is asked with it again.
+func readSyncJobs(ctx context.Context, pd *pbsData) ([]proxmox.JobStatus, error) {
+	api := pd.t.pbs
+	if pd.t.syncDirections.refused() {
+		pd.syncPullOnly = true
+		return api.SyncJobs(ctx)
+	}
+	rows, all, err := api.SyncJobsAll(ctx)
+	pd.syncPullOnly = err == nil && !all
+	return rows, err
+}
+
+// syncDirectionMemory is the version of a PBS that refused sync-direction,
+// kept across scrapes.
+type syncDirectionMemory struct {
+	mu      sync.Mutex
+	version string // "" = not refused, or the version is unknown
+}
+
+func (m *syncDirectionMemory) refused() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.version != ""
+}
+
+// note records this scrape's outcome once the version is known: a refusal
+// is remembered with the version, and forgotten when the version changes.
+func (m *syncDirectionMemory) note(pd *pbsData) {
+	if pd.version == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case pd.syncPullOnly && m.version == "":
+		m.version = pd.version
+	case m.version != "" && m.version != pd.version:
+		m.version = ""
+	}
 }
 
 // readSyncVisibility reads the token's permissions and judges whether

@@ -63,13 +63,52 @@ func TestSyncJobsHiddenWithoutRemoteAudit(t *testing.T) {
 }
 
 // TestSyncJobsBeforePBS33: a PBS before 3.3 refuses sync-direction; its
-// jobs are read without it, and the scrape does not fail.
+// jobs are read without it, and the scrape does not fail. Later scrapes
+// ask without it at once (one request, not a refused one and a second),
+// until the PBS runs another version: after an upgrade to 3.3 its push
+// jobs are read.
 func TestSyncJobsBeforePBS33(t *testing.T) {
-	x := parseExposition(startEnv(t, envSpec{}).mustScrape(10 * time.Second).body)
+	e := startEnv(t, envSpec{})
+	syncRequests := func() (plain, all int) {
+		for _, r := range e.srv.Requests() {
+			if r.Target == "pbs1" && r.Path == "/admin/sync" {
+				if r.Query.Has("sync-direction") {
+					all++
+				} else {
+					plain++
+				}
+			}
+		}
+		return plain, all
+	}
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
 	if v, ok := x.get("proxmox_backup_pbs_sync_job_info", "job_id", "s-archive", "direction", "pull"); !ok || v != "1" {
 		t.Errorf("sync_job_info{s-archive, pull} = %q (present %v)", v, ok)
 	}
 	if v, _ := x.get("proxmox_backup_target_up", "target", "pbs1"); v != "1" {
 		t.Errorf("target_up = %s after the refused parameter", v)
+	}
+	if plain, all := syncRequests(); plain != 1 || all != 1 {
+		t.Errorf("first scrape: %d plain and %d sync-direction requests, want one each", plain, all)
+	}
+
+	e.srv.ResetRequests()
+	e.mustScrape(10 * time.Second)
+	if plain, all := syncRequests(); plain != 1 || all != 0 {
+		t.Errorf("second scrape on the same version: %d plain and %d sync-direction requests, want 1 and 0", plain, all)
+	}
+
+	// The upgrade: the scrape that sees 3.3 still asks the old way (push
+	// jobs cannot exist yet), the next one asks for every direction.
+	e.srv.Update(func(m *emulator.Model) {
+		p := m.PBSServer("pbs1")
+		p.Version, p.Release = "3.3", "2"
+		p.SyncJobs = append(p.SyncJobs, &emulator.PBSJob{ID: "s-push", Store: "store1", Remote: "cold", RemoteStore: "x",
+			Schedule: "daily", SyncDirection: "push"})
+	})
+	e.mustScrape(10 * time.Second)
+	x = parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_pbs_sync_job_info", "job_id", "s-push", "direction", "push"); !ok || v != "1" {
+		t.Errorf("after the upgrade: sync_job_info{s-push, push} = %q (present %v)", v, ok)
 	}
 }
