@@ -72,7 +72,10 @@ func (r Report) WriteText(w io.Writer) error {
 	p("REPOSITORY\tKIND\tTARGET\tCLUSTER\tSTATE\tGROUPS\tRECOVERY POINTS\n")
 	for _, repo := range r.Repositories {
 		state := "ok"
-		if !repo.Up {
+		switch {
+		case repo.Warming != nil:
+			state = "warming (" + repo.Progress() + ")"
+		case !repo.Up:
 			state = "DOWN"
 		}
 		p("%s\t%s\t%s\t%s\t%s\t%d\t%d\n", repo.Name, repo.Kind, repo.Target, dash(repo.Cluster), state, repo.Groups, repo.RecoveryPoints)

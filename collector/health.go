@@ -195,7 +195,8 @@ func errorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var overdue warmupOverdue
+	if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &overdue) {
 		return "no answer before the scrape deadline"
 	}
 	return err.Error()

@@ -90,8 +90,12 @@ var descs = struct {
 	// Repositories, routing, deduplication.
 	repositoryInfo *family
 	repositoryUp   *family
-	storageRoute   *family
-	duplicates     *family
+	// Warm-up of a PBS repository (warmup.go).
+	repositoryWarming        *family
+	repositoryWarmupRecords  *family
+	repositoryWarmupExpected *family
+	storageRoute             *family
+	duplicates               *family
 
 	// PBS datastores and jobs.
 	datastoreSize      *family
@@ -176,6 +180,15 @@ var descs = struct {
 		"repository", "kind", "target", "datastore", "namespace", "cluster", "storage", "node"),
 	repositoryUp: newDesc("repository_up",
 		"1 if the repository's last listing succeeded, else 0.",
+		"repository"),
+	repositoryWarming: newDesc("repository_warming",
+		"1 while the repository's first complete read since the exporter started goes on past the scrape; absent otherwise.",
+		"repository"),
+	repositoryWarmupRecords: newDesc("repository_warmup_records_read",
+		"Snapshot records the warm-up of a warming repository has read; absent otherwise.",
+		"repository"),
+	repositoryWarmupExpected: newDesc("repository_warmup_records_expected",
+		"Snapshot records the warm-up of a warming repository expects to read (the groups' backup counts); absent otherwise and before its groups listing answered.",
 		"repository"),
 	storageRoute: newDesc("storage_route_info",
 		"Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled.",

@@ -38,6 +38,16 @@ func (g genNamespace) Snapshots(_ context.Context, _, _, typ, id string) ([]prox
 	return out, nil
 }
 
+func (g genNamespace) EachSnapshot(ctx context.Context, store, ns string, fn func(proxmox.Snapshot)) error {
+	for i := range g.groups {
+		snaps, _ := g.Snapshots(ctx, store, ns, "vm", strconv.Itoa(100+i))
+		for _, s := range snaps {
+			fn(s)
+		}
+	}
+	return nil
+}
+
 // BenchmarkCacheMemory measures what the PBS group cache keeps per group:
 // the heap after a forced GC with the cache filled, minus before, divided
 // by the groups cached (5,000 groups, as in issue 5's estate).

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,6 +57,14 @@ func (f *fakeGroups) Snapshots(_ context.Context, _, _, typ, id string) ([]proxm
 	}
 	f.calls = append(f.calls, typ+"/"+id)
 	return append([]proxmox.Snapshot(nil), f.snaps[groupKey{typ, id}]...), nil
+}
+
+func (f *fakeGroups) EachSnapshot(ctx context.Context, store, ns string, fn func(proxmox.Snapshot)) error {
+	all, err := f.Snapshots(ctx, store, ns, "", "")
+	for _, s := range all {
+		fn(s)
+	}
+	return err
 }
 
 func (f *fakeGroups) takeCalls() []string {
@@ -115,7 +124,7 @@ func TestPBSCacheIncremental(t *testing.T) {
 	}
 
 	g := read(t0)
-	expectCalls("cold", "ct/101", "vm/100")
+	expectCalls("cold", "*") // one listing of the namespace (wholeNamespace)
 	if n := len(g["vm/100"].Times); n != 2 {
 		t.Fatalf("cold: vm/100 has %d points, want 2", n)
 	}
@@ -161,7 +170,8 @@ func TestPBSCacheIncremental(t *testing.T) {
 	if g["ct/101"].LastVerification != dedup.VerificationFailed || g["ct/101"].VerifyFailed != 1 {
 		t.Fatalf("after ttl: got %+v", g["ct/101"])
 	}
-	if calls := f.takeCalls(); !contains(calls, "ct/101") {
+	// Both groups fell due: one listing of the namespace reads them.
+	if calls := f.takeCalls(); !contains(calls, "ct/101") && !contains(calls, "*") {
 		t.Fatalf("after ttl: ct/101 not refetched (%v)", calls)
 	}
 
@@ -194,10 +204,11 @@ func TestPBSCacheIncremental(t *testing.T) {
 	}
 }
 
-// TestPBSCacheNeverUnfiltered: small or large, read for the first time or
-// after every group changed, a namespace is read one group per listing,
-// and the cache holds every point of every group.
-func TestPBSCacheNeverUnfiltered(t *testing.T) {
+// TestPBSCacheListingByCost: small or large, read for the first time or
+// after every group changed, a namespace is read with one listing of
+// every snapshot; when one group of many changed, with one listing of that
+// group; and the cache holds every point of every group either way.
+func TestPBSCacheListingByCost(t *testing.T) {
 	many := func(id string, n int) []proxmox.Snapshot {
 		out := make([]proxmox.Snapshot, n)
 		for i := range out {
@@ -207,12 +218,17 @@ func TestPBSCacheNeverUnfiltered(t *testing.T) {
 	}
 	t0 := time.Unix(1_700_000_000, 0)
 	for _, perGroup := range []int{1, 3, 6000} {
-		f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{{"vm", "1"}: many("1", perGroup), {"vm", "2"}: many("2", perGroup)}}
-		c := newPBSCache(time.Hour, 0)
-		read := func(now time.Time) {
+		f := &fakeGroups{snaps: map[groupKey][]proxmox.Snapshot{}}
+		for i := range 20 {
+			id := itoa(int64(i + 1))
+			f.snaps[groupKey{"vm", id}] = many(id, perGroup)
+		}
+		// No verification refresh falls due within the test.
+		c := newPBSCache(1000*time.Hour, 0)
+		read := func(now time.Time, want string) {
 			t.Helper()
 			got, _, _, err := c.read(context.Background(), f, direct, "p", "s", "", now)
-			if err != nil || len(got) != 2 {
+			if err != nil || len(got) != 20 {
 				t.Fatalf("%d per group: %d groups, %v", perGroup, len(got), err)
 			}
 			for _, g := range got {
@@ -220,17 +236,50 @@ func TestPBSCacheNeverUnfiltered(t *testing.T) {
 					t.Fatalf("%d per group: %s has %d points, want %d", perGroup, g.BackupID, len(g.Times), want)
 				}
 			}
-			if calls := f.takeCalls(); strings.Join(calls, ",") != "vm/1,vm/2" {
-				t.Fatalf("%d per group: snapshot listings %v, want one per group", perGroup, calls)
+			if calls := f.takeCalls(); strings.Join(calls, ",") != want {
+				t.Fatalf("%d per group: snapshot listings %v, want %s", perGroup, calls, want)
 			}
 		}
-		read(t0)
-		f.mu.Lock()
-		for k, ss := range f.snaps {
-			f.snaps[k] = append(ss, snap("vm", k.backupID, 999_999, ""))
+		read(t0, "*")
+		next := int64(999_999)
+		change := func(ids ...string) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			next++
+			for k, ss := range f.snaps {
+				if len(ids) == 0 || slices.Contains(ids, k.backupID) {
+					f.snaps[k] = append(ss, snap("vm", k.backupID, next, ""))
+				}
+			}
 		}
-		f.mu.Unlock()
-		read(t0.Add(time.Minute))
+		change("7")
+		read(t0.Add(time.Minute), "vm/7")
+		change()
+		read(t0.Add(2*time.Minute), "*")
+	}
+}
+
+// TestWholeNamespaceRule: one listing of the namespace when it costs less
+// than a listing per changed group, counting a request as
+// requestCostRecords records.
+func TestWholeNamespaceRule(t *testing.T) {
+	for _, tc := range []struct {
+		todo                    int
+		todoRecords, allRecords int64
+		want                    bool
+	}{
+		{0, 0, 100_000, false},         // nothing to read
+		{1, 50, 100_000, false},        // one group: its own listing
+		{2000, 100_000, 100_000, true}, // cold start
+		{100, 5_000, 100_000, false},   // 5 % changed: 25,000+5,000 < 250+100,000
+		{400, 20_000, 100_000, true},   // 20 %: 120,000 > 100,250
+		{2, 12_000, 12_000, true},      // two huge groups, nothing else
+		{3, 300, 1_000_000, false},     // three changed of a million
+		{2000, 1_000_000, 1_000_000, true},
+	} {
+		if got := wholeNamespace(tc.todo, tc.todoRecords, tc.allRecords); got != tc.want {
+			t.Errorf("wholeNamespace(%d groups, %d of %d records) = %v, want %v", tc.todo, tc.todoRecords, tc.allRecords, got, tc.want)
+		}
 	}
 }
 
@@ -319,7 +368,7 @@ func TestPBSCacheBound(t *testing.T) {
 	if c.size() != 0 {
 		t.Fatalf("cache holds %d groups over a bound of 1", c.size())
 	}
-	if n := len(f.takeCalls()); n != 4 {
-		t.Fatalf("%d listings, want 4 (uncached namespace read in full twice)", n)
+	if calls := f.takeCalls(); strings.Join(calls, ",") != "*,*" {
+		t.Fatalf("listings %v, want two of the whole namespace (uncached namespace read in full twice)", calls)
 	}
 }

@@ -38,6 +38,9 @@ type pbsRead struct {
 	stats    cacheStats
 	endpoint string
 	err      error
+	// warming is set, and the rest empty, while the namespace's first
+	// complete read goes on past the scrape (warmup.go).
+	warming *warmup
 }
 
 type pveKey struct {
@@ -93,10 +96,8 @@ func (ls *listingSet) startPBS(s *scrape, pd *pbsData, datastore, namespace stri
 	ls.pbs[k] = f
 	ls.wg.Go(func() {
 		defer close(f.done)
-		var r pbsRead
-		r.groups, r.stats, r.endpoint, r.err = s.c.pbsCache.read(ctx, pd.t.pbs,
+		f.val = s.c.pbsCache.readWarming(ctx, pd.t.pbs,
 			func(fn func() error) error { return pd.run.call(fn) }, pd.t.name, datastore, namespace, s.now)
-		f.val = r
 	})
 	return f
 }

@@ -18,6 +18,15 @@ func emitRouting(e *emitter, res *scrapeResult) {
 		}
 		seen[r.Name] = true
 		e.values(descs.repositoryInfo, 1, r.Name, r.Kind, r.Target, r.Datastore, r.Namespace, r.Cluster, r.Storage, r.Node)
+		if w, ok := res.warming[r.Name]; ok {
+			// Neither up nor down: no repository_up, so no alert on it.
+			e.values(descs.repositoryWarming, 1, r.Name)
+			e.values(descs.repositoryWarmupRecords, float64(w.Records), r.Name)
+			if w.Expected > 0 {
+				e.values(descs.repositoryWarmupExpected, float64(w.Expected), r.Name)
+			}
+			continue
+		}
 		e.values(descs.repositoryUp, boolFloat(res.merged.RepositoryUp[r.Name]), r.Name)
 	}
 	routes := map[[3]string]bool{}

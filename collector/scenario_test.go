@@ -289,12 +289,12 @@ func TestLabCache(t *testing.T) {
 	l := startLab(t, labModel(), Options{VerificationRefresh: refresh})
 	const snapRoute = "/admin/datastore/{store}/snapshots"
 	l.scrape(t, 0)
-	if n := l.srv.CountRequests(snapRoute); n != 3 {
-		t.Fatalf("cold scrape: %d snapshot listings, want 3 (one per group)", n)
+	if n := l.srv.CountRequests(snapRoute); n != 1 {
+		t.Fatalf("cold scrape: %d snapshot listings, want 1 (the namespace's 3 groups in one listing)", n)
 	}
 	for _, r := range l.srv.Requests() {
-		if r.Route == snapRoute && r.Query.Get("backup-id") == "" {
-			t.Fatalf("unfiltered snapshot listing: %v", r.Query)
+		if r.Route == snapRoute && (r.Query.Get("backup-id") != "" || r.Query.Get("backup-type") != "") {
+			t.Fatalf("cold scrape: snapshot listing of one group: %v", r.Query)
 		}
 	}
 	l.srv.ResetRequests()

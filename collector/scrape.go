@@ -232,6 +232,9 @@ type scrapeResult struct {
 	// cache reports per PBS repository how many groups were listed and how
 	// many snapshot listings were fetched.
 	cache map[string]cacheStats
+	// warming are the PBS repositories whose warm-up goes on past this
+	// scrape, with its progress (warmup.go).
+	warming map[string]warmup
 	// errorCounts is target_errors_total after this scrape.
 	errorCounts map[errorKey]float64
 	// lastSuccess is target_last_success_timestamp_seconds after it.
@@ -255,7 +258,7 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 	set := c.currentSet()
 	start := time.Now()
 	s := &scrape{c: c, now: c.opts.Now(), set: set}
-	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}}
+	res := &scrapeResult{start: start, enabled: c.opts.Enabled, cache: map[string]cacheStats{}, warming: map[string]warmup{}}
 
 	for _, t := range set.targets {
 		run := &targetRun{name: t.label(), kind: t.kind, tgt: t, start: start, requestsBefore: t.requests()}
@@ -402,12 +405,19 @@ func (c *Collector) fetch(ctx context.Context) *scrapeResult {
 		lists.usePBS(f)
 		wg.Go(func() {
 			r := f.wait()
-			if r.err != nil {
+			if r.warming != nil {
+				// Unknown, so down to dedup (its guests get no counts),
+				// but not a failure: no log, no error counted.
+				r.err = errWarming
+			} else if r.err != nil {
 				pd.run.fail(r.endpoint, "repository "+l.Repository, r.err, pd.t.pbs.SeenFingerprint())
 			}
 			mu.Lock()
 			listings.PBS[l.Repository] = dedup.PBSResult{Groups: r.groups, Err: r.err}
 			res.cache[l.Repository] = r.stats
+			if r.warming != nil {
+				res.warming[l.Repository] = *r.warming
+			}
 			mu.Unlock()
 		})
 	}
@@ -920,6 +930,9 @@ func (e errString) Error() string { return string(e) }
 
 // errNoNode is the error of a listing dedup planned without any node.
 const errNoNode = errString("no online node has the storage")
+
+// errWarming is the listing error of a warming repository (warmup.go).
+const errWarming = errString("the first read of the repository is still under way")
 
 // fetchClusterTasks reads the vzdump tasks of every online node (and the
 // logs of finished job runs); resolveClusterTasks resolves them per guest

@@ -62,6 +62,43 @@ type RepositoryStatus struct {
 	Up             bool `json:"up"`
 	Groups         int  `json:"groups"`
 	RecoveryPoints int  `json:"recovery_points"`
+	// Warming is set while the repository's first complete read goes on
+	// past the scrape (neither up nor down; Up is false).
+	Warming *WarmupStatus `json:"warming,omitempty"`
+}
+
+// WarmupStatus is the progress of a warming repository.
+type WarmupStatus struct {
+	// RecordsRead of RecordsExpected snapshot records (0 expected: the
+	// groups listing has not answered yet).
+	RecordsRead     int64 `json:"records_read"`
+	RecordsExpected int64 `json:"records_expected"`
+	// GroupsDone of Groups backup groups are summarised.
+	GroupsDone int64 `json:"groups_done"`
+	Groups     int64 `json:"groups"`
+}
+
+// State is "up", "warming" or "down".
+func (r RepositoryStatus) State() string {
+	switch {
+	case r.Warming != nil:
+		return "warming"
+	case r.Up:
+		return "up"
+	}
+	return "down"
+}
+
+// Progress is the warm-up's progress in words, "" when not warming.
+func (r RepositoryStatus) Progress() string {
+	w := r.Warming
+	if w == nil {
+		return ""
+	}
+	if w.RecordsExpected == 0 {
+		return "listing groups"
+	}
+	return fmt.Sprintf("%d of %d records, %d of %d groups", w.RecordsRead, w.RecordsExpected, w.GroupsDone, w.Groups)
 }
 
 // DatastoreStatus is one PBS datastore.
@@ -159,9 +196,13 @@ func (c *Collector) status(res *scrapeResult) Status {
 			continue
 		}
 		seen[r.Name] = true
-		st.Repositories = append(st.Repositories, RepositoryStatus{
+		rs := RepositoryStatus{
 			Repository: r, Up: res.merged.RepositoryUp[r.Name], Groups: groups[r.Name], RecoveryPoints: points[r.Name],
-		})
+		}
+		if w, ok := res.warming[r.Name]; ok {
+			rs.Warming = &WarmupStatus{RecordsRead: w.Records, RecordsExpected: w.Expected, GroupsDone: w.GroupsDone, Groups: w.Groups}
+		}
+		st.Repositories = append(st.Repositories, rs)
 	}
 	for repo, cs := range res.cache {
 		st.Cache[repo] = CacheStatus{Groups: cs.Groups, SnapshotListings: cs.Fetched}
@@ -240,7 +281,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 body{font-family:sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin-bottom:1.5em}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#eee}.up{color:#070}.down{color:#b00;font-weight:bold}
+th{background:#eee}.up{color:#070}.down{color:#b00;font-weight:bold}.warming{color:#a60}
 small{color:#666}
 .warn{color:#a60;font-weight:bold}.unknown{color:#666;font-style:italic}table.small{font-size:85%}
 </style></head><body>
@@ -264,7 +305,7 @@ small{color:#666}
 
 <h2>Repositories</h2>
 <table><tr><th>repository</th><th>kind</th><th>target</th><th>cluster</th><th>state</th><th>groups</th><th>recovery points</th></tr>
-{{range .Repositories}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{orNone .Cluster}}</td><td class="{{upClass .Up}}">{{upText .Up}}</td><td>{{.Groups}}</td><td>{{.RecoveryPoints}}</td></tr>
+{{range .Repositories}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Target}}</td><td>{{orNone .Cluster}}</td>{{if .Warming}}<td class="warming">warming <small>({{.Progress}})</small></td>{{else}}<td class="{{upClass .Up}}">{{upText .Up}}</td>{{end}}<td>{{.Groups}}</td><td>{{.RecoveryPoints}}</td></tr>
 {{end}}</table>
 
 {{if .Datastores}}<h2>PBS datastores</h2>

@@ -64,25 +64,30 @@ func verificationState(v *proxmox.Verification) string {
 // without size has no readable manifest: it is still being written.
 func RecordsFromSnapshots(repoKey string, snaps []proxmox.Snapshot) []Record {
 	out := make([]Record, 0, len(snaps))
-	for _, s := range snaps {
-		r := Record{
-			Repository:   repoKey,
-			BackupType:   s.BackupType,
-			BackupID:     string(s.BackupID),
-			Time:         int64(s.BackupTime),
-			Verification: verificationState(s.Verification),
-			Protected:    bool(s.Protected),
-			Encrypted:    proxmox.SnapshotEncrypted(s),
-		}
-		if s.Size == nil {
-			r.InProgress = true
-			r.Verification = VerificationNone
-		} else {
-			r.Size = int64(*s.Size)
-		}
-		out = append(out, r)
+	for i := range snaps {
+		out = append(out, recordFromSnapshot(repoKey, &snaps[i]))
 	}
 	return out
+}
+
+// recordFromSnapshot converts one PBS snapshot.
+func recordFromSnapshot(repoKey string, s *proxmox.Snapshot) Record {
+	r := Record{
+		Repository:   repoKey,
+		BackupType:   s.BackupType,
+		BackupID:     string(s.BackupID),
+		Time:         int64(s.BackupTime),
+		Verification: verificationState(s.Verification),
+		Protected:    bool(s.Protected),
+		Encrypted:    proxmox.SnapshotEncrypted(s),
+	}
+	if s.Size == nil {
+		r.InProgress = true
+		r.Verification = VerificationNone
+	} else {
+		r.Size = int64(*s.Size)
+	}
+	return r
 }
 
 // RecordsFromVolumes converts the backup volumes of a PVE content listing.

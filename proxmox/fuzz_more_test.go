@@ -24,7 +24,15 @@ func FuzzParseBaseURL(f *testing.F) {
 		base, display, host, err := parseBaseURL(raw)
 		if u, perr := url.Parse(strings.TrimSpace(raw)); perr == nil && u.User != nil {
 			if p, ok := u.User.Password(); ok && len(p) >= 4 && err != nil && strings.Contains(err.Error(), p) {
-				t.Fatalf("error %q echoes the URL's password", err)
+				// The password may be words of the message itself ("user",
+				// "password"): it is echoed only if another password in
+				// the same URL shows up too.
+				const marker = "Zq9Wm7Xk"
+				u2 := *u
+				u2.User = url.UserPassword(u.User.Username(), marker)
+				if _, _, _, err2 := parseBaseURL(u2.String()); err2 == nil || strings.Contains(err2.Error(), marker) {
+					t.Fatalf("error %q echoes the URL's password", err)
+				}
 			}
 			if err == nil {
 				t.Fatalf("accepted %q with credentials", raw)

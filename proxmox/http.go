@@ -320,6 +320,16 @@ func WithRequestTimer(ctx context.Context, fn func(time.Duration)) context.Conte
 // next URL is tried (see the table on ErrorClass). Every failure is an
 // *Error.
 func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.get(ctx, path, query, func(ctx context.Context, resp *http.Response) (*Error, bool) {
+		return c.decodeBuffered(ctx, path, resp, out)
+	})
+}
+
+// bodyReader consumes a successful answer's body.
+type bodyReader func(ctx context.Context, resp *http.Response) (*Error, bool)
+
+// get is Get with the body consumed by read.
+func (c *Client) get(ctx context.Context, path string, query url.Values, read bodyReader) error {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
@@ -350,7 +360,7 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 	var failed []string
 	var last *Error
 	for _, i := range order {
-		err, failover := c.try(ctx, c.endpoints[i], path, query, out)
+		err, failover := c.try(ctx, c.endpoints[i], path, query, read)
 		last = err
 		if err == nil {
 			// Requests in flight together fail over together; only the
@@ -376,7 +386,7 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 
 // try issues the request against one URL. It returns nil on success, else
 // the error and whether another URL should be tried.
-func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.Values, out any) (*Error, bool) {
+func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.Values, read bodyReader) (*Error, bool) {
 	u := ep.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -416,6 +426,14 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 		return c.newError(path, class, resp.StatusCode, msg, nil), failover
 	}
 
+	c.logger.Debug("proxmox request", "target", c.name, "url", ep.display, "endpoint", path,
+		"status", resp.StatusCode, "duration", time.Since(start))
+	return read(ctx, resp)
+}
+
+// decodeBuffered reads a whole answer (at most the client's response size
+// limit) and decodes its "data" member into out.
+func (c *Client) decodeBuffered(ctx context.Context, path string, resp *http.Response, out any) (*Error, bool) {
 	if resp.ContentLength > c.maxBytes {
 		return c.newError(path, ClassBadResponse, resp.StatusCode, fmt.Sprintf("response larger than %d bytes", c.maxBytes), nil), false
 	}
@@ -426,20 +444,11 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	}
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBytes+1))
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return c.newError(path, ClassTimeout, 0, transportMessage(cerr), err), false
-		}
-		var netErr net.Error
-		if errors.As(err, &netErr) && netErr.Timeout() {
-			return c.newError(path, ClassTimeout, 0, "reading response: "+err.Error(), err), false
-		}
-		return c.newError(path, ClassBadResponse, resp.StatusCode, "truncated response: "+err.Error(), err), false
+		return c.readError(ctx, path, resp, err), false
 	}
 	if n > c.maxBytes {
 		return c.newError(path, ClassBadResponse, resp.StatusCode, fmt.Sprintf("response larger than %d bytes", c.maxBytes), nil), false
 	}
-	c.logger.Debug("proxmox request", "target", c.name, "url", ep.display, "endpoint", path,
-		"status", resp.StatusCode, "bytes", n, "duration", time.Since(start))
 	if err := DecodeEnvelope(buf.Bytes(), out); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			// The body was cut short because the caller gave up.
@@ -448,6 +457,19 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 		return c.newError(path, ClassBadResponse, resp.StatusCode, err.Error(), err), false
 	}
 	return nil, false
+}
+
+// readError classifies a failure to read an answer's body: the caller gave
+// up, the connection timed out, or the body was cut short.
+func (c *Client) readError(ctx context.Context, path string, resp *http.Response, err error) *Error {
+	if cerr := ctx.Err(); cerr != nil {
+		return c.newError(path, ClassTimeout, 0, transportMessage(cerr), err)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return c.newError(path, ClassTimeout, 0, "reading response: "+err.Error(), err)
+	}
+	return c.newError(path, ClassBadResponse, resp.StatusCode, "truncated response: "+err.Error(), err)
 }
 
 // maxPooledBody keeps the rare huge body's buffer from being kept.

@@ -92,6 +92,22 @@ func (c *PBSClient) Groups(ctx context.Context, store, ns string) ([]BackupGroup
 // sent: ns "" is the root, backupType/backupID "" mean every group. The
 // list is not sorted.
 func (c *PBSClient) Snapshots(ctx context.Context, store, ns, backupType, backupID string) ([]Snapshot, error) {
+	return getList[Snapshot](ctx, c.Client, "/admin/datastore/"+seg(store)+"/snapshots", snapshotsQuery(ns, backupType, backupID))
+}
+
+// EachSnapshot is GET /admin/datastore/{store}/snapshots of one whole
+// namespace (no recursion; ns "" is the root), decoded one snapshot at a
+// time and handed to fn as it arrives, in the order of the answer: the
+// listing of a large namespace never sits in memory. The client's
+// response size limit bounds each snapshot, not the listing. On an error
+// fn may have seen part of the listing.
+func (c *PBSClient) EachSnapshot(ctx context.Context, store, ns string, fn func(Snapshot)) error {
+	return getEach(ctx, c.Client, "/admin/datastore/"+seg(store)+"/snapshots", snapshotsQuery(ns, "", ""), fn)
+}
+
+// snapshotsQuery is the query of a snapshot listing; empty arguments are
+// not sent.
+func snapshotsQuery(ns, backupType, backupID string) url.Values {
 	q := url.Values{}
 	if ns != "" {
 		q.Set("ns", ns)
@@ -102,7 +118,7 @@ func (c *PBSClient) Snapshots(ctx context.Context, store, ns, backupType, backup
 	if backupID != "" {
 		q.Set("backup-id", backupID)
 	}
-	return getList[Snapshot](ctx, c.Client, "/admin/datastore/"+seg(store)+"/snapshots", q)
+	return q
 }
 
 // GCStatus is GET /admin/gc: one entry per datastore with the last GC run

@@ -41,6 +41,13 @@ func TestPBSRequests(t *testing.T) {
 			call: func(ctx context.Context, c *PBSClient) (int, error) {
 				return rows(c.Snapshots(ctx, "main", "", "", ""))
 			}},
+		{name: "EachSnapshot: a namespace streamed", sample: "pbs-snapshots.json", path: "/admin/datastore/main/snapshots",
+			query: url.Values{"ns": {"cluster-a"}}, rows: 2,
+			call: func(ctx context.Context, c *PBSClient) (int, error) {
+				n := 0
+				err := c.EachSnapshot(ctx, "main", "cluster-a", func(Snapshot) { n++ })
+				return n, err
+			}},
 		{name: "Snapshots of one group in a namespace", literal: `{"data":[]}`, path: "/admin/datastore/main/snapshots",
 			query: url.Values{"ns": {"cluster-a"}, "backup-type": {"vm"}, "backup-id": {"101"}},
 			call: func(ctx context.Context, c *PBSClient) (int, error) {

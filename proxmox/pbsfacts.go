@@ -22,7 +22,7 @@ const (
 // PBSPlugin list_volumes): the manifest names a key fingerprint, or every
 // archive but the unencrypted manifest and client log blobs has crypt
 // mode "encrypt" (and there is at least one). Sign-only is not encrypted.
-func SnapshotEncrypted(s Snapshot) bool {
+func SnapshotEncrypted(s *Snapshot) bool {
 	if s.Fingerprint != "" {
 		return true
 	}

@@ -26,7 +26,7 @@ func TestSnapshotEncrypted(t *testing.T) {
 		{"crypt mode missing", Snapshot{Files: []SnapshotFile{{Filename: "root.pxar.didx"}}}, false},
 	}
 	for _, tc := range cases {
-		if got := SnapshotEncrypted(tc.s); got != tc.want {
+		if got := SnapshotEncrypted(&tc.s); got != tc.want {
 			t.Errorf("%s: SnapshotEncrypted = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -8,6 +8,10 @@
 //   * unknown is not zero: guest_* series are absent when a source failed,
 //     so no guest alert fires on missing data; ProxmoxBackupSourceDown and
 //     ProxmoxBackupRepositoryDown are the only alerts for that;
+//   * a repository warming after a restart (repository_warming 1) has no
+//     repository_up and its guests no counts: nothing fires for it, and
+//     ProxmoxBackupScrapeSlow leaves its long scrapes alone
+//     (mixins/tests/warming_test.yaml);
 //   * "never verified" (state="none") is never "failed";
 //   * an alert on data that vanish while a source is down keeps firing
 //     through the outage (keep_firing_for, see keepFiringFor in
@@ -302,7 +306,13 @@ local q = import '../lib/promql.libsonnet';
           ),
           alert(
             'ScrapeSlow', 'warning', c.scrapeSlowFor,
-            'avg_over_time(scrape_duration_seconds{%s}[10m]) > %g' % [S, c.scrapeSlowSeconds],
+            // A warm-up (proxmox_backup_repository_warming) holds scrapes
+            // to their deadline until the first read is done: expected
+            // after a restart, not a slow exporter.
+            |||
+              avg_over_time(scrape_duration_seconds{%(S)s}[10m]) > %(slow)g
+              unless on (job, instance) max by (job, instance) (max_over_time(proxmox_backup_repository_warming{%(S)s}[10m]))
+            ||| % { S: S, slow: c.scrapeSlowSeconds },
             'Scrapes of the Proxmox backup exporter are slow.',
             'Scrapes of {{ $labels.instance }} took {{ $value | humanize }}s on average over 10 minutes; they risk hitting the scrape timeout. Check proxmox_backup_target_scrape_duration_seconds for the slow source.',
           ),
