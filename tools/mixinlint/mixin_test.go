@@ -30,6 +30,11 @@ var (
 var goldenFiltered = []string{
 	"proxmox_backup_scrape_duration_seconds",
 	"proxmox_backup_target_scrape_duration_seconds",
+	// Only a warm-up exports these (a repository read in the background
+	// past the scrape); the golden scrape has none.
+	"proxmox_backup_repository_warming",
+	"proxmox_backup_repository_warmup_records_read",
+	"proxmox_backup_repository_warmup_records_expected",
 }
 
 // knownMetrics returns what the mixin may read: the exporter's metrics (from
