@@ -436,7 +436,7 @@ func TestTroubleshootingHints(t *testing.T) {
 	for _, kind := range []string{"pve", "pbs"} {
 		for _, class := range proxmox.Classes {
 			for _, status := range []int{0, 404, 500, 502, 503, 596} {
-				for _, endpoint := range []string{"", "/cluster/backup", "/nodes/pve1/storage/local/content", "/nodes/localhost/tasks", "/admin/datastore", "/pools/media"} {
+				for _, endpoint := range []string{"", "/cluster/backup", "/nodes/pve1/storage/local/content", "/nodes/localhost/tasks", "/admin/datastore", "/admin/sync", "/pools/media"} {
 					printed = append(printed, proxmox.Hint(&proxmox.Error{Kind: kind, Class: class, Status: status, Endpoint: endpoint}))
 				}
 			}

@@ -74,6 +74,7 @@ func emitGuests(e *emitter, res *scrapeResult, tasks bool) {
 				e.gauge(descs.guestLastCopies, float64(g.LastCopies), l)
 			}
 		}
+		emitGuestEncryption(e, g, l)
 		cd := byCluster[g.Cluster]
 		if cd == nil {
 			continue
@@ -117,6 +118,7 @@ func emitGroups(e *emitter, res *scrapeResult) {
 		e.gauge(descs.groupVerifyFailed, float64(g.VerifyFailed), l)
 		e.gauge(descs.groupProtected, float64(g.Protected), l)
 		e.gauge(descs.groupInProgress, boolFloat(g.InProgress), l)
+		emitGroupEncryption(e, g, l)
 		if g.Orphan {
 			e.gauge(descs.groupOrphaned, 1, l)
 		}

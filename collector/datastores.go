@@ -2,8 +2,6 @@ package collector
 
 import (
 	"time"
-
-	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 )
 
 // emitDatastores exports PBS datastore capacity, health and job state.
@@ -45,9 +43,7 @@ func emitDatastores(e *emitter, res *scrapeResult, now time.Time) {
 			l := []string{name, j.Datastore, j.Type, j.ID}
 			if j.LastEnd > 0 {
 				e.values(descs.pbsJobLastRun, float64(j.LastEnd), l...)
-				if j.LastState != "" {
-					e.values(descs.pbsJobLastSuccess, boolFloat(proxmox.TaskSucceeded(j.LastState)), l...)
-				}
+				emitJobResult(e, j, l)
 			}
 			if j.NextRun > 0 {
 				e.values(descs.pbsJobNextRun, float64(j.NextRun), l...)

@@ -17,6 +17,8 @@ func (c *Collector) emit(e *emitter, res *scrapeResult) {
 	if c.enabled(CollectorDatastores) {
 		emitDatastores(e, res, c.opts.Now())
 		emitDatastoreState(e, res)
+		emitVerification(e, res)
+		emitSyncJobs(e, res)
 	}
 	if c.enabled(CollectorStorages) {
 		emitStorages(e, res)

@@ -351,7 +351,8 @@ func countLog(e *env, msg string) int {
 func seriesOwners(key string, repoTarget, storageTarget map[string]string) []string {
 	name, l := splitSeries(key)
 	switch name {
-	case "proxmox_backup_guest_snapshots", "proxmox_backup_guest_last_timestamp_seconds", "proxmox_backup_guest_last_copies":
+	case "proxmox_backup_guest_snapshots", "proxmox_backup_guest_last_timestamp_seconds", "proxmox_backup_guest_last_copies",
+		"proxmox_backup_guest_last_encrypted":
 		return []string{"guest"}
 	case "proxmox_backup_group_orphaned", "proxmox_backup_storage_route_info":
 		return []string{l["cluster"], repoTarget[l["repository"]]}

@@ -48,6 +48,8 @@ type pbsAPI interface {
 	VerifyJobs(ctx context.Context) ([]proxmox.JobStatus, error)
 	PruneJobs(ctx context.Context) ([]proxmox.JobStatus, error)
 	SyncJobs(ctx context.Context) ([]proxmox.JobStatus, error)
+	SyncJobsAll(ctx context.Context) ([]proxmox.JobStatus, bool, error)
+	Permissions(ctx context.Context) (map[string]map[string]bool, error)
 	pbsGroupAPI
 }
 
@@ -80,6 +82,9 @@ type target struct {
 	// keepLastKnown is how long a PBS's last known groups are still
 	// exported while it is unreachable (config offline.keep_last_known).
 	keepLastKnown time.Duration
+	// syncDirections remembers a PBS that refuses sync-direction
+	// (syncjobs.go).
+	syncDirections syncDirectionMemory
 }
 
 // label is the target label: the configured name, else the cluster name
@@ -182,6 +187,18 @@ type pbsData struct {
 	jobs       []pbsJob
 	// gc is GET /admin/gc per datastore: state and figures of the last GC.
 	gc map[string]proxmox.GCJobStatus
+	// jobsRead says which job lists (by job type) were read: only then
+	// does a missing job mean "none" (verify coverage).
+	jobsRead map[string]bool
+	// syncVisible says whether the token provably sees every sync job
+	// (syncjobs.go); nil when its permissions could not be read.
+	syncVisible *bool
+	// perms are the token's privileges by ACL path (GET
+	// /access/permissions); nil when they could not be read.
+	perms map[string]map[string]bool
+	// syncPullOnly: the sync jobs were read without sync-direction (a PBS
+	// before 3.3, which has only pull jobs).
+	syncPullOnly bool
 }
 
 // pbsJob is one GC, verify, prune or sync job with its last-run state.
@@ -192,6 +209,15 @@ type pbsJob struct {
 	LastEnd   int64  `json:"last_run_end,omitempty"`   // 0 = never ran or running
 	LastState string `json:"last_run_state,omitempty"` // "" = never ran or running
 	NextRun   int64  `json:"next_run,omitempty"`       // 0 = not scheduled
+	// Verify and sync jobs: schedule ("" = runs only by hand), anchor
+	// namespace and depth (nil = every level).
+	Schedule  string `json:"schedule,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	MaxDepth  *int   `json:"max_depth,omitempty"`
+	// Sync jobs: direction (pull or push) and remote ("" = local).
+	Direction   string `json:"direction,omitempty"`
+	Remote      string `json:"remote,omitempty"`
+	RemoteStore string `json:"remote_store,omitempty"`
 }
 
 // scrapeResult is the immutable outcome of one scrape.
@@ -663,8 +689,12 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		}{
 			{"verify", proxmox.EndpointVerifyJobs, api.VerifyJobs},
 			{"prune", proxmox.EndpointPruneJobs, api.PruneJobs},
-			{"sync", proxmox.EndpointSyncJobs, api.SyncJobs},
+			{"sync", proxmox.EndpointSyncJobs, func(ctx context.Context) ([]proxmox.JobStatus, error) {
+				return readSyncJobs(ctx, pd)
+			}},
 		}
+		pd.jobsRead = map[string]bool{}
+		wg.Go(func() { readSyncVisibility(ctx, pd) })
 		for _, jc := range jobCalls {
 			wg.Go(func() {
 				var rows []proxmox.JobStatus
@@ -674,11 +704,21 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 				}
 				jobsMu.Lock()
 				defer jobsMu.Unlock()
+				pd.jobsRead[jc.typ] = true
 				for _, j := range rows {
-					pd.jobs = append(pd.jobs, pbsJob{
+					pj := pbsJob{
 						Datastore: j.Store, Type: jc.typ, ID: j.ID,
 						LastEnd: intPtr(j.LastRunEndtime), LastState: j.LastRunState, NextRun: intPtr(j.NextRun),
-					})
+						Schedule: j.Schedule, Namespace: j.NS,
+					}
+					if j.MaxDepth != nil {
+						d := int(*j.MaxDepth)
+						pj.MaxDepth = &d
+					}
+					if jc.typ == "sync" {
+						pj.Direction, pj.Remote, pj.RemoteStore = j.Direction(), j.Remote, j.RemoteStore
+					}
+					pd.jobs = append(pd.jobs, pj)
 				}
 			})
 		}
@@ -691,6 +731,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 			jobsMu.Lock()
 			defer jobsMu.Unlock()
 			pd.gc = make(map[string]proxmox.GCJobStatus, len(rows))
+			pd.jobsRead["gc"] = true
 			for _, j := range rows {
 				pd.gc[j.Store] = j
 				pd.jobs = append(pd.jobs, pbsJob{
@@ -701,6 +742,7 @@ func (s *scrape) inventoryPBS(ctx context.Context, pd *pbsData) {
 		})
 	}
 	wg.Wait()
+	pd.t.syncDirections.note(pd)
 	pd.fingerprint = api.SeenFingerprint()
 	sort.Slice(pd.jobs, func(i, j int) bool {
 		a, b := pd.jobs[i], pd.jobs[j]

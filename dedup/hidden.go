@@ -59,7 +59,7 @@ func hiddenRepositories(clusters map[string]Cluster, inventories map[string]*gue
 			continue
 		}
 		var off []int
-		off, lists = reachTimes(cname, inventory, reaches[cname], groups, positions, lists)
+		off, lists = reachTimes(cname, inventory, reaches[cname], groups, positions, lists, nil)
 		for j := range inventory.guests {
 			kg := &inventory.guests[j]
 			if kg.typ == "" || kg.id == "" || j > 0 && inventory.guests[j-1].sameKey(kg) {

@@ -228,6 +228,7 @@ func TestSummarizeSnapshots(t *testing.T) {
 	a.Protected = true
 	b := snapshot("vm", "100", t0+day)
 	b.Verification = &proxmox.Verification{State: "ok"}
+	b.Fingerprint = "8d:80:00:ab" // encrypted: the manifest names its key
 	running := snapshot("vm", "100", t0+2*day)
 	running.Size = nil
 	h := snapshot("host", "pve1", t0)
@@ -237,7 +238,8 @@ func TestSummarizeSnapshots(t *testing.T) {
 	}
 	g := got[1]
 	if len(g.Times) != 2 || g.Times[0] != t0 || g.Times[1] != t0+day || !g.InProgress ||
-		g.LastVerification != VerificationOK || g.LastSize != int64(*b.Size) || g.VerifyFailed != 1 || g.Protected != 1 {
+		g.LastVerification != VerificationOK || g.LastSize != int64(*b.Size) || g.VerifyFailed != 1 || g.Protected != 1 ||
+		g.Verified != 1 || !g.LastEncrypted || g.Unencrypted != 1 {
 		t.Errorf("vm/100 summary: %+v", g)
 	}
 	// A group with only a running snapshot has no completed point.

@@ -138,7 +138,8 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			a := GroupAggregate{
 				Repository: r.Name, Cluster: r.Cluster, BackupType: g.BackupType, BackupID: g.BackupID,
 				Snapshots: len(g.Times), LastSize: g.LastSize, LastVerification: normalizeVerification(g.LastVerification),
-				VerifyFailed: g.VerifyFailed, Protected: g.Protected, InProgress: g.InProgress,
+				VerifyFailed: g.VerifyFailed, Verified: g.Verified, Protected: g.Protected, InProgress: g.InProgress,
+				LastEncrypted: g.LastEncrypted && len(g.Times) > 0, Unencrypted: g.Unencrypted,
 			}
 			if n := len(g.Times); n > 0 {
 				a.First, a.Last = g.Times[0], g.Times[n-1]
@@ -178,6 +179,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 	intervals := map[string]intervalResult{}
 	names := slices.Sorted(maps.Keys(clusters))
 	var lists [][]int64 // reused across clusters
+	var encs []bool     // lists' groups' LastEncrypted, reused too
 	for _, cname := range names {
 		c := clusters[cname]
 		if !c.Up {
@@ -187,10 +189,11 @@ func Merge(e Estate, p Plan, l Listings) Result {
 		reach := reaches[cname]
 		known := readable(reach, state)
 		// The reachable groups' times by guest position: lists[off[j]:off[j+1]]
-		// are the Times of guest j's groups.
+		// are the Times of guest j's groups, encs[off[j]:off[j+1]] whether
+		// their newest point is encrypted.
 		var off []int
 		if known {
-			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists)
+			off, lists = reachTimes(cname, inventory, reach, groups, positions, lists, &encs)
 		}
 		jobs := prepareJobs(c.Jobs, c.Pools, c.PoolsRead)
 		report := func(j *proxmox.BackupJob, err error) {
@@ -213,6 +216,7 @@ func Merge(e Estate, p Plan, l Listings) Result {
 			}
 			if known {
 				a.Snapshots, a.Last, a.LastCopies = unionTimes(lists[off[j]:off[j+1]])
+				a.LastEncryption = newestEncryption(lists[off[j]:off[j+1]], encs[off[j]:off[j+1]], a.Last)
 			}
 			a.InJob, a.InJobUnknown, a.ExpectedIntervalSeconds = jobs.cover(g, kg.id, intervals, report)
 			res.Guests = append(res.Guests, a)
@@ -254,7 +258,7 @@ func readable(reach []Repository, state map[string]string) bool {
 // position (see timesByGuest), reusing the positions computed for the
 // repositories attributed to the cluster.
 func reachTimes(cname string, inventory *guestIndex, reach []Repository, groups map[string][]GroupSummary,
-	positions map[string]guestPositions, lists [][]int64) ([]int, [][]int64) {
+	positions map[string]guestPositions, lists [][]int64, encs *[]bool) ([]int, [][]int64) {
 	reached := make([][]GroupSummary, len(reach))
 	guestOf := make([][]int, len(reach))
 	for i, r := range reach {
@@ -265,7 +269,7 @@ func reachTimes(cname string, inventory *guestIndex, reach []Repository, groups 
 			guestOf[i] = inventory.positions(reached[i])
 		}
 	}
-	return inventory.timesByGuest(reached, guestOf, lists)
+	return inventory.timesByGuest(reached, guestOf, lists, encs)
 }
 
 // compareGroupAggregates orders groups by repository, type and id.
@@ -355,12 +359,14 @@ func normalizeSummaries(in []GroupSummary) []GroupSummary {
 		// What mergeSummaries makes of a well-formed summary.
 		n := len(g.Times)
 		if n == 0 {
-			g.Times, g.LastSize, g.LastVerification = nil, 0, VerificationNone
+			g.Times, g.LastSize, g.LastVerification, g.LastEncrypted = nil, 0, VerificationNone, false
 		} else {
 			g.LastVerification = normalizeVerification(g.LastVerification)
 		}
 		g.VerifyFailed = min(g.VerifyFailed, n)
+		g.Verified = min(g.Verified, n-g.VerifyFailed)
 		g.Protected = min(g.Protected, n)
+		g.Unencrypted = min(g.Unencrypted, n)
 	}
 	return out
 }
@@ -374,9 +380,9 @@ func summariesNormalized(gs []GroupSummary) bool {
 			return false
 		}
 		n := len(g.Times)
-		if n == 0 && (g.Times != nil || g.LastSize != 0 || g.LastVerification != VerificationNone) ||
+		if n == 0 && (g.Times != nil || g.LastSize != 0 || g.LastVerification != VerificationNone || g.LastEncrypted) ||
 			n > 0 && normalizeVerification(g.LastVerification) != g.LastVerification ||
-			g.VerifyFailed > n || g.Protected > n {
+			g.VerifyFailed > n || g.Verified > n-g.VerifyFailed || g.Protected > n || g.Unencrypted > n {
 			return false
 		}
 	}
@@ -407,12 +413,21 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 	type groupID struct{ typ, id string }
 	var recs []Record
 	extra := map[groupID]GroupSummary{}
+	lastEnc := map[groupID]map[int64]bool{}
 	for _, g := range in {
 		id := groupID{g.BackupType, g.BackupID}
 		for i, t := range g.Times {
 			r := Record{BackupType: g.BackupType, BackupID: g.BackupID, Time: t, Verification: VerificationNone}
 			if i == len(g.Times)-1 {
 				r.Size, r.Verification = g.LastSize, normalizeVerification(g.LastVerification)
+				// Only a summary's newest point has a known
+				// encryption: every summary ending on a time must
+				// say encrypted for the point to be (set below).
+				if lastEnc[id] == nil {
+					lastEnc[id] = map[int64]bool{}
+				}
+				enc, seen := lastEnc[id][t]
+				lastEnc[id][t] = g.LastEncrypted && (enc || !seen)
 			}
 			recs = append(recs, r)
 		}
@@ -421,6 +436,8 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		}
 		x := extra[id]
 		x.VerifyFailed += g.VerifyFailed
+		x.Verified += g.Verified
+		x.Unencrypted += g.Unencrypted
 		x.Protected += g.Protected
 		x.InProgress = x.InProgress || g.InProgress
 		extra[id] = x
@@ -431,6 +448,12 @@ func mergeSummaries(in []GroupSummary) []GroupSummary {
 		// The counts cannot be recomputed without the snapshots; cap them
 		// at the number of distinct points.
 		out[i].VerifyFailed = min(x.VerifyFailed, len(out[i].Times))
+		out[i].Verified = min(x.Verified, len(out[i].Times)-out[i].VerifyFailed)
+		out[i].Unencrypted = min(x.Unencrypted, len(out[i].Times))
+		out[i].LastEncrypted = false
+		if n := len(out[i].Times); n > 0 {
+			out[i].LastEncrypted = lastEnc[groupID{out[i].BackupType, out[i].BackupID}][out[i].Times[n-1]]
+		}
 		out[i].Protected = min(x.Protected, len(out[i].Times))
 		out[i].InProgress = x.InProgress
 	}
@@ -637,8 +660,9 @@ func (x *guestIndex) positions(gs []GroupSummary) []int {
 // timesByGuest collects the Times of groups by guest, given each group's
 // position (guestOf, parallel to groups): guest j's are
 // lists[off[j]:off[j+1]], in the order of groups. It reuses the lists'
-// array.
-func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, lists [][]int64) (off []int, _ [][]int64) {
+// array. encs, when not nil, gets each listed group's LastEncrypted at
+// the same index (its array reused as well).
+func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, lists [][]int64, encs *[]bool) (off []int, _ [][]int64) {
 	off = make([]int, len(x.guests)+1)
 	for _, pos := range guestOf {
 		for _, j := range pos {
@@ -650,12 +674,21 @@ func (x *guestIndex) timesByGuest(groups [][]GroupSummary, guestOf [][]int, list
 	for j := range x.guests {
 		off[j+1] += off[j]
 	}
-	lists = slices.Grow(lists[:0], off[len(x.guests)])[:off[len(x.guests)]]
+	n := off[len(x.guests)]
+	lists = slices.Grow(lists[:0], n)[:n]
+	var enc []bool
+	if encs != nil {
+		enc = slices.Grow((*encs)[:0], n)[:n]
+		*encs = enc
+	}
 	next := slices.Clone(off[:len(x.guests)])
 	for r, gs := range groups {
 		for i, j := range guestOf[r] {
 			if j >= 0 {
 				lists[next[j]] = gs[i].Times
+				if enc != nil {
+					enc[next[j]] = gs[i].LastEncrypted
+				}
 				next[j]++
 			}
 		}

@@ -754,12 +754,15 @@ func TestMergeCountsSuppressedReadsByReason(t *testing.T) {
 // may break the GroupSummary contract, computed the plain way: per group
 // the union of the times; each summary's last time carries its size and
 // verification (merged as copies of one point are: largest size, failed
-// over ok over none), the other times none; the failed and protected
-// counts summed, capped at the number of points; in progress if any says
-// so. Sorted by type, then id.
+// over ok over none), the other times none; the newest point is encrypted
+// when every summary ending on it says so; the failed, verified,
+// unencrypted and protected counts summed, capped at the number of points
+// (verified at those not failed); in progress if any says so. Sorted by type, then id.
 func normalizedTruth(in []GroupSummary) []GroupSummary {
 	type point struct {
 		failedCount  int
+		verified     int
+		unencrypted  int
 		protected    int
 		inProgress   bool
 		times        map[int64]bool
@@ -780,6 +783,8 @@ func normalizedTruth(in []GroupSummary) []GroupSummary {
 			x.lastCarriers[s.Times[n-1]] = append(x.lastCarriers[s.Times[n-1]], s)
 		}
 		x.failedCount += s.VerifyFailed
+		x.verified += s.Verified
+		x.unencrypted += s.Unencrypted
 		x.protected += s.Protected
 		x.inProgress = x.inProgress || s.InProgress
 	}
@@ -790,13 +795,18 @@ func normalizedTruth(in []GroupSummary) []GroupSummary {
 		s.Times = slices.Sorted(maps.Keys(x.times))
 		if n := len(s.Times); n > 0 {
 			var states []string
-			for _, c := range x.lastCarriers[s.Times[n-1]] {
+			carriers := x.lastCarriers[s.Times[n-1]]
+			s.LastEncrypted = len(carriers) > 0
+			for _, c := range carriers {
 				s.LastSize = max(s.LastSize, c.LastSize)
 				states = append(states, c.LastVerification)
+				s.LastEncrypted = s.LastEncrypted && c.LastEncrypted
 			}
 			s.LastVerification = strongestVerification(states)
 		}
 		s.VerifyFailed = min(x.failedCount, len(s.Times))
+		s.Verified = min(x.verified, len(s.Times)-s.VerifyFailed)
+		s.Unencrypted = min(x.unencrypted, len(s.Times))
 		s.Protected = min(x.protected, len(s.Times))
 		out = append(out, s)
 	}
@@ -816,7 +826,8 @@ func TestNormalizeSummariesMatchesGroundTruth(t *testing.T) {
 		for range rng.IntN(6) {
 			g := GroupSummary{BackupType: []string{"vm", "ct", "host"}[rng.IntN(3)], BackupID: strconv.Itoa(rng.IntN(8)),
 				LastSize: rng.Int64N(100), LastVerification: states[rng.IntN(len(states))],
-				VerifyFailed: rng.IntN(4), Protected: rng.IntN(4), InProgress: rng.IntN(4) == 0}
+				VerifyFailed: rng.IntN(4), Protected: rng.IntN(4), InProgress: rng.IntN(4) == 0,
+				Verified: rng.IntN(4), Unencrypted: rng.IntN(4), LastEncrypted: rng.IntN(2) == 0}
 			if used[g.BackupType+"/"+g.BackupID] && i%2 == 0 {
 				continue // even rounds: well-formed (distinct groups)
 			}

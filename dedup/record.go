@@ -24,6 +24,10 @@ type Record struct {
 	Size         int64
 	Verification string // VerificationOK, VerificationFailed, VerificationNone
 	Protected    bool
+	// Encrypted is true when the recovery point is encrypted as a whole
+	// (proxmox.SnapshotEncrypted, proxmox.VolumeEncrypted); a vzdump
+	// archive never is.
+	Encrypted bool
 	// InProgress is true for a PBS snapshot without a manifest yet (PBS
 	// omits its size, PVE shows size 1). It never counts as completed.
 	InProgress bool
@@ -75,6 +79,7 @@ func recordFromSnapshot(repoKey string, s *proxmox.Snapshot) Record {
 		Time:         int64(s.BackupTime),
 		Verification: verificationState(s.Verification),
 		Protected:    bool(s.Protected),
+		Encrypted:    proxmox.SnapshotEncrypted(s),
 	}
 	if s.Size == nil {
 		r.InProgress = true
@@ -141,6 +146,7 @@ func recordFromVolume(repoKey string, v *proxmox.BackupVolume) (Record, bool) {
 			r.Size = 0
 		} else {
 			r.Verification = verificationState(v.Verification)
+			r.Encrypted = proxmox.VolumeEncrypted(*v)
 		}
 	} else {
 		r.BackupType = proxmox.BackupTypeOfGuest(v.Subtype)
@@ -254,14 +260,20 @@ func summarizeGroup(recs []*Record, shared *[]int64) GroupSummary {
 		}
 		s.Times[n] = p.Time
 		n++
-		if p.Verification == VerificationFailed {
+		switch p.Verification {
+		case VerificationFailed:
 			s.VerifyFailed++
+		case VerificationOK:
+			s.Verified++
+		}
+		if !p.Encrypted {
+			s.Unencrypted++
 		}
 		if p.Protected {
 			s.Protected++
 		}
 		// Times ascend: the last complete point is the newest.
-		s.LastSize, s.LastVerification = p.Size, normalizeVerification(p.Verification)
+		s.LastSize, s.LastVerification, s.LastEncrypted = p.Size, normalizeVerification(p.Verification), p.Encrypted
 	}
 	return s
 }
@@ -294,6 +306,9 @@ func mergePoint(copies []*Record) (Record, bool) {
 		}
 		p.Size = max(p.Size, r.Size)
 		p.Protected = p.Protected || r.Protected
+		// A point is encrypted only if every copy is: a plain copy
+		// anywhere is readable without the key.
+		p.Encrypted = p.Encrypted && r.Encrypted
 		if verificationRank(r.Verification) > verificationRank(p.Verification) {
 			p.Verification = r.Verification
 		}

@@ -46,6 +46,10 @@ func TestRecordsFromVolumes(t *testing.T) {
 		{"pbs snapshot", pbsVolume(s, "vm", 100, at, 4096), &Record{BackupType: "vm", BackupID: "100", Time: at, Size: 4096}},
 		{"pbs snapshot, time from its path", stamp(pbsVolume(s, "ct", 101, at, 4096)), &Record{BackupType: "ct", BackupID: "101", Time: at, Size: 4096}},
 		{"pbs snapshot being written", pbsVolume(s, "vm", 100, at, 1), &Record{BackupType: "vm", BackupID: "100", Time: at, InProgress: true}},
+		{"pbs snapshot, encrypted (PVE's fingerprint or 1)", with(pbsVolume(s, "vm", 100, at, 4096), func(v *proxmox.BackupVolume) { v.Encrypted = "1" }),
+			&Record{BackupType: "vm", BackupID: "100", Time: at, Size: 4096, Encrypted: true}},
+		{"vzdump archive is never encrypted", with(vzdumpVolume(s, "qemu", 100, at), func(v *proxmox.BackupVolume) { v.Encrypted = "1" }),
+			&Record{BackupType: "vm", BackupID: "100", Time: at, Size: 1 << 30}},
 		{"pbs snapshot, verification failed", with(pbsVolume(s, "vm", 100, at, 4096), func(v *proxmox.BackupVolume) { v.Verification = &failed }),
 			&Record{BackupType: "vm", BackupID: "100", Time: at, Size: 4096, Verification: VerificationFailed}},
 		{"pbs snapshot, unknown verification state is none", with(pbsVolume(s, "vm", 100, at, 4096), func(v *proxmox.BackupVolume) { v.Verification = &odd }),
@@ -82,6 +86,7 @@ func TestSummarizeRecordsScenarios(t *testing.T) {
 	r := func(typ, id string, tm, size int64, verification string, protected, inProgress bool) Record {
 		return Record{BackupType: typ, BackupID: id, Time: tm, Size: size, Verification: verification, Protected: protected, InProgress: inProgress}
 	}
+	enc := func(r Record) Record { r.Encrypted = true; return r }
 	tests := []struct {
 		name string
 		recs []Record
@@ -92,20 +97,27 @@ func TestSummarizeRecordsScenarios(t *testing.T) {
 			r("vm", "2", 5, 50, VerificationOK, false, false), r("ct", "9", 1, 10, "", false, false),
 			r("vm", "10", 3, 30, "", true, false), r("vm", "2", 4, 40, VerificationFailed, true, false),
 		}, []GroupSummary{
-			{BackupType: "ct", BackupID: "9", Times: []int64{1}, LastSize: 10, LastVerification: VerificationNone},
-			{BackupType: "vm", BackupID: "10", Times: []int64{3}, LastSize: 30, LastVerification: VerificationNone, Protected: 1},
-			{BackupType: "vm", BackupID: "2", Times: []int64{4, 5}, LastSize: 50, LastVerification: VerificationOK, VerifyFailed: 1, Protected: 1},
+			{BackupType: "ct", BackupID: "9", Times: []int64{1}, LastSize: 10, LastVerification: VerificationNone, Unencrypted: 1},
+			{BackupType: "vm", BackupID: "10", Times: []int64{3}, LastSize: 30, LastVerification: VerificationNone, Protected: 1, Unencrypted: 1},
+			{BackupType: "vm", BackupID: "2", Times: []int64{4, 5}, LastSize: 50, LastVerification: VerificationOK, VerifyFailed: 1, Verified: 1, Protected: 1, Unencrypted: 2},
 		}},
 		{"copies of one point: largest size, any protection, failed over ok over none", []Record{
 			r("vm", "1", 7, 10, VerificationOK, false, false), r("vm", "1", 7, 30, VerificationFailed, false, false),
 			r("vm", "1", 7, 20, "weird", true, false),
-		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 30, LastVerification: VerificationFailed, VerifyFailed: 1, Protected: 1}}},
+		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 30, LastVerification: VerificationFailed, VerifyFailed: 1, Protected: 1, Unencrypted: 1}}},
 		{"a point only in progress does not count, nor hide the last result", []Record{
 			r("vm", "1", 7, 10, VerificationOK, false, false), r("vm", "1", 9, 0, "", false, true),
-		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 10, LastVerification: VerificationOK, InProgress: true}}},
+		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 10, LastVerification: VerificationOK, Verified: 1, Unencrypted: 1, InProgress: true}}},
 		{"a point in progress on one copy, complete on another, counts", []Record{
 			r("vm", "1", 7, 0, "", true, true), r("vm", "1", 7, 10, "", false, false),
-		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 10, LastVerification: VerificationNone}}},
+		}, []GroupSummary{{BackupType: "vm", BackupID: "1", Times: []int64{7}, LastSize: 10, LastVerification: VerificationNone, Unencrypted: 1}}},
+		{"encryption: a point is encrypted only if every copy is", []Record{
+			enc(r("vm", "1", 5, 10, "", false, false)), enc(r("vm", "1", 7, 10, "", false, false)), r("vm", "1", 7, 10, "", false, false),
+			enc(r("vm", "2", 3, 10, "", false, false)), r("vm", "2", 1, 10, "", false, false), enc(r("vm", "2", 4, 0, "", false, true)),
+		}, []GroupSummary{
+			{BackupType: "vm", BackupID: "1", Times: []int64{5, 7}, LastSize: 10, LastVerification: VerificationNone, Unencrypted: 1},
+			{BackupType: "vm", BackupID: "2", Times: []int64{1, 3}, LastSize: 10, LastVerification: VerificationNone, LastEncrypted: true, Unencrypted: 1, InProgress: true},
+		}},
 		{"a group only in progress", []Record{r("ct", "5", 3, 0, "", false, true)},
 			[]GroupSummary{{BackupType: "ct", BackupID: "5", LastVerification: VerificationNone, InProgress: true}}},
 	}
@@ -168,18 +180,25 @@ func summaryTruth(recs []Record) []GroupSummary {
 			}
 			s.Times = append(s.Times, tm)
 			var size int64
-			protected, states := false, []string{}
+			protected, encrypted, states := false, true, []string{}
 			for _, c := range complete {
 				size = max(size, c.Size)
 				protected = protected || c.Protected
+				encrypted = encrypted && c.Encrypted
 				states = append(states, c.Verification)
 			}
 			if protected {
 				s.Protected++
 			}
-			s.LastSize, s.LastVerification = size, strongestVerification(states)
-			if s.LastVerification == VerificationFailed {
+			if !encrypted {
+				s.Unencrypted++
+			}
+			s.LastSize, s.LastVerification, s.LastEncrypted = size, strongestVerification(states), encrypted
+			switch s.LastVerification {
+			case VerificationFailed:
 				s.VerifyFailed++
+			case VerificationOK:
+				s.Verified++
 			}
 		}
 		out = append(out, s)
@@ -200,7 +219,7 @@ func TestSummarizeRecordsMatchesGroundTruth(t *testing.T) {
 			recs = append(recs, Record{
 				BackupType: []string{"vm", "ct", "host"}[rng.IntN(3)], BackupID: []string{"1", "10", "100", "2", "web"}[rng.IntN(5)],
 				Time: int64(rng.IntN(6)), Size: rng.Int64N(5), Verification: states[rng.IntN(len(states))],
-				Protected: rng.IntN(3) == 0, InProgress: rng.IntN(4) == 0,
+				Protected: rng.IntN(3) == 0, InProgress: rng.IntN(4) == 0, Encrypted: rng.IntN(2) == 0,
 			})
 		}
 		before := slices.Clone(recs)

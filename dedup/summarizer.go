@@ -29,6 +29,7 @@ type point struct {
 	verification uint8
 	protected    bool
 	inProgress   bool
+	encrypted    bool
 }
 
 // verificationByRank inverts verificationRank for the states a record
@@ -48,7 +49,7 @@ func (g *GroupSummarizer) Add(s proxmox.Snapshot) {
 		g.groups[k] = pts
 	}
 	*pts = append(*pts, point{time: r.Time, size: r.Size, verification: uint8(verificationRank(r.Verification)),
-		protected: r.Protected, inProgress: r.InProgress})
+		protected: r.Protected, inProgress: r.InProgress, encrypted: r.Encrypted})
 	g.records++
 }
 
@@ -72,7 +73,7 @@ func (g *GroupSummarizer) Summaries() []GroupSummary {
 		recs = recs[:0]
 		for _, p := range *g.groups[k] {
 			recs = append(recs, Record{BackupType: k.backupType, BackupID: k.backupID, Time: p.time, Size: p.size,
-				Verification: verificationByRank[p.verification], Protected: p.protected, InProgress: p.inProgress})
+				Verification: verificationByRank[p.verification], Protected: p.protected, InProgress: p.inProgress, Encrypted: p.encrypted})
 		}
 		out = append(out, summarizeRecords(recs, false)...)
 	}

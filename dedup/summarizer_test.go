@@ -11,7 +11,7 @@ import (
 
 // TestGroupSummarizerMatchesSummarizeSnapshots: fed one row at a time, in
 // any order, with groups interleaved, the same time listed twice,
-// snapshots in progress and every verification state, the summariser
+// snapshots in progress, every verification state and encrypted or not, the summariser
 // gives exactly SummarizeSnapshots' summaries of the whole listing.
 func TestGroupSummarizerMatchesSummarizeSnapshots(t *testing.T) {
 	states := []string{"", "ok", "failed", "unknown"}
@@ -31,6 +31,9 @@ func TestGroupSummarizerMatchesSummarizeSnapshots(t *testing.T) {
 			}
 			if st := states[rng.IntN(len(states))]; st != "" {
 				s.Verification = &proxmox.Verification{State: st}
+			}
+			if rng.IntN(2) == 0 { // encrypted: the manifest names its key
+				s.Fingerprint = "8d:80:00:ab"
 			}
 			snaps = append(snaps, s)
 		}

@@ -363,8 +363,14 @@ type GroupSummary struct {
 	LastSize         int64
 	LastVerification string // VerificationOK, VerificationFailed, VerificationNone
 	VerifyFailed     int
-	Protected        int
-	InProgress       bool
+	// Verified counts the completed points whose last verification is ok.
+	Verified  int
+	Protected int
+	// LastEncrypted is true when the newest completed point is encrypted;
+	// Unencrypted counts the completed points that are not.
+	LastEncrypted bool
+	Unencrypted   int
+	InProgress    bool
 }
 
 // Listings are the fetched results, keyed by repository name.
@@ -431,8 +437,14 @@ type GroupAggregate struct {
 	LastSize         int64
 	LastVerification string
 	VerifyFailed     int
-	Protected        int
-	InProgress       bool
+	// Verified counts recovery points whose last verification is ok.
+	Verified  int
+	Protected int
+	// LastEncrypted is true when the newest recovery point is encrypted
+	// (meaningless without one); Unencrypted counts those that are not.
+	LastEncrypted bool
+	Unencrypted   int
+	InProgress    bool
 	// Orphan is true when the group's cluster is known and its guest is not
 	// in that cluster's inventory (guest deleted).
 	Orphan bool
@@ -461,7 +473,11 @@ type GuestAggregate struct {
 	Snapshots  int
 	Last       int64 // 0 when none
 	LastCopies int
-	InJob      bool
+	// LastEncryption says whether the newest recovery point is encrypted
+	// in every repository holding it (the LastCopies ones):
+	// EncryptionYes, EncryptionNo, or "" when unknown or there is none.
+	LastEncryption string
+	InJob          bool
 	// InJobUnknown is true when no job is known to cover the guest but an
 	// enabled job selects a pool the token cannot see (Cluster.Pools):
 	// InJob is then false and says nothing, and guest_in_job is absent.

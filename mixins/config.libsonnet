@@ -37,6 +37,18 @@
     // only PBS repositories by default.
     verificationExpectedSelector: 'kind="pbs"',
 
+    // Extra matchers on proxmox_backup_datastore_verify_covered for
+    // ProxmoxBackupDatastoreNotVerified, e.g. 'datastore!="scratch"' for a
+    // datastore you deliberately do not verify. Empty = every datastore.
+    verifyCoverageExtraSelector: '',
+
+    // --- Opt-in alerts -------------------------------------------------------
+    // ProxmoxBackupGuestBackupNotEncrypted: a guest whose newest recovery
+    // point is not encrypted everywhere. Off by default: many estates do
+    // not encrypt on purpose (vzdump archives never are). The rendered
+    // prometheus_alerts_opt_in.yaml has it switched on.
+    guestNotEncryptedAlert: false,
+
     // Extra matchers on proxmox_backup_target_up for ProxmoxBackupSourceDown,
     // e.g. 'target!="pbs-offsite"' for a PBS that is powered on only for its
     // backup window. Empty = every target.
@@ -119,6 +131,10 @@
     guestBackupWindowOverrunFor: '5m',
     pbsJobFailedFor: '5m',
     pbsJobNotRunOnScheduleFor: '15m',
+    guestNotEncryptedFor: '1h',
+    syncJobsHiddenFor: '1h',
+    // A new datastore gets its first verify run within a week.
+    datastoreNotVerifiedFor: '8d',
     sourceDownFor: '10m',
     repositoryDownFor: '15m',
     exporterDownFor: '5m',

@@ -6,4 +6,10 @@
 (import 'config.libsonnet') +
 (import 'alerts/alerts.libsonnet') +
 (import 'rules/rules.libsonnet') +
-(import 'dashboards/dashboards.libsonnet')
+(import 'dashboards/dashboards.libsonnet') +
+{
+  // The alerts with every opt-in alert switched on (see "Opt-in alerts" in
+  // config.libsonnet): rendered as prometheus_alerts_opt_in.yaml, which the
+  // promtool tests load, so an alert that is off by default is tested too.
+  prometheusAlertsOptIn:: (self + { _config+:: { guestNotEncryptedAlert: true } }).prometheusAlerts,
+}

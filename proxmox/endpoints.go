@@ -22,6 +22,7 @@ const (
 	EndpointVerifyJobs         = "GET /admin/verify"
 	EndpointPruneJobs          = "GET /admin/prune"
 	EndpointSyncJobs           = "GET /admin/sync"
+	EndpointPermissions        = "GET /access/permissions"
 )
 
 // EndpointNodeStorage labels PVEClient.NodeStorage.

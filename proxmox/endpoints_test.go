@@ -41,6 +41,8 @@ func TestEndpointLabelsNameTheRequests(t *testing.T) {
 		{EndpointVerifyJobs, func() error { _, err := pbs.VerifyJobs(ctx); return err }, ""},
 		{EndpointPruneJobs, func() error { _, err := pbs.PruneJobs(ctx); return err }, ""},
 		{EndpointSyncJobs, func() error { _, err := pbs.SyncJobs(ctx); return err }, ""},
+		{EndpointSyncJobs, func() error { _, _, err := pbs.SyncJobsAll(ctx); return err }, ""},
+		{EndpointPermissions, func() error { _, err := pbs.Permissions(ctx); return err }, ""},
 		{EndpointNamespaces("store1"), func() error { _, err := pbs.Namespaces(ctx, "store1"); return err }, ""},
 		{EndpointGroups("store1"), func() error { _, err := pbs.Groups(ctx, "store1", ""); return err }, ""},
 	}

@@ -425,6 +425,9 @@ func endpointPrivilege(kind, endpoint string) string {
 		case strings.HasPrefix(endpoint, "/admin/datastore/") && len(seg) >= 3:
 			// Without it PBS lists only the groups the token owns.
 			return "Datastore.Audit on /datastore/" + unescapeSeg(seg[2]) + " (without it the token sees only the backup groups it owns)"
+		case endpoint == "/admin/sync":
+			// PBS drops a job with a remote the token may not audit.
+			return RemoteAuditPrivilege + " on /remote and Datastore.Audit on /datastore (without them PBS leaves sync jobs out of the list)"
 		case strings.HasPrefix(endpoint, "/admin/"), strings.HasPrefix(endpoint, "/status/"), strings.HasPrefix(endpoint, "/config/"):
 			return "Datastore.Audit on /datastore"
 		}

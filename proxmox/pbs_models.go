@@ -142,11 +142,14 @@ func (j GCJobStatus) State() string {
 // JobStatus is one row of GET /admin/verify, /admin/prune or /admin/sync:
 // the job configuration with its last-run state flattened in.
 type JobStatus struct {
-	ID             string `json:"id"`
-	Store          string `json:"store"`
-	NS             string `json:"ns"`
-	Schedule       string `json:"schedule"`
-	Disable        Bool   `json:"disable"`
+	ID       string `json:"id"`
+	Store    string `json:"store"`
+	NS       string `json:"ns"`
+	Schedule string `json:"schedule"`
+	Disable  Bool   `json:"disable"`
+	// MaxDepth limits the namespace levels below NS a verify or sync job
+	// descends; nil means every level.
+	MaxDepth       *Int   `json:"max-depth"`
 	NextRun        *Int   `json:"next-run"`
 	LastRunUPID    string `json:"last-run-upid"`
 	LastRunState   string `json:"last-run-state"` // OK, "WARNINGS: n", error text, unknown
@@ -155,6 +158,8 @@ type JobStatus struct {
 	Remote      string `json:"remote"`
 	RemoteStore string `json:"remote-store"`
 	RemoteNS    string `json:"remote-ns"`
+	// SyncDirection is pull or push (PBS 3.3+); absent means pull.
+	SyncDirection string `json:"sync-direction"`
 }
 
 // PBSTask is one row of GET /nodes/localhost/tasks. Note the underscore

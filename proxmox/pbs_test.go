@@ -2,6 +2,7 @@ package proxmox
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"testing"
 )
@@ -65,6 +66,20 @@ func TestPBSRequests(t *testing.T) {
 			call: func(ctx context.Context, c *PBSClient) (int, error) { return rows(c.PruneJobs(ctx)) }},
 		{name: "SyncJobs", sample: "pbs-admin-sync.json", path: "/admin/sync", rows: 1,
 			call: func(ctx context.Context, c *PBSClient) (int, error) { return rows(c.SyncJobs(ctx)) }},
+		{name: "SyncJobsAll: both directions", sample: "pbs-admin-sync.json", path: "/admin/sync",
+			query: url.Values{"sync-direction": {"all"}}, rows: 1,
+			call: func(ctx context.Context, c *PBSClient) (int, error) {
+				jobs, all, err := c.SyncJobsAll(ctx)
+				if err == nil && !all {
+					return 0, errors.New("allDirections false for an answered sync-direction=all")
+				}
+				return len(jobs), err
+			}},
+		{name: "Permissions", literal: `{"data":{"/remote":{"Remote.Audit":true}}}`, path: "/access/permissions", rows: 1,
+			call: func(ctx context.Context, c *PBSClient) (int, error) {
+				p, err := c.Permissions(ctx)
+				return len(p), err
+			}},
 		{name: "Tasks with filters, unlimited", sample: "pbs-node-tasks-constructed.json", path: "/nodes/localhost/tasks",
 			query: url.Values{"typefilter": {"verif"}, "since": {"1705190400"}, "limit": {"0"}, "store": {"main"}}, rows: 4,
 			call: func(ctx context.Context, c *PBSClient) (int, error) {

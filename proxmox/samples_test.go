@@ -129,6 +129,21 @@ var sampleChecks = map[string]func(t *testing.T, body []byte){
 		eq(t, "last-run-upid", strings.Contains(j[0].LastRunUPID, `:syncjob:offsite\x3amain`), true)
 		intp(t, "next-run", j[0].NextRun, 1705285600)
 	},
+	"pbs-admin-sync-all.json": func(t *testing.T, b []byte) {
+		j := decodeSample[[]JobStatus](t, b)
+		wantLen(t, j, 2)
+		eq(t, "pull direction", j[0].Direction(), SyncPull)
+		eq(t, "push direction", j[1].Direction(), SyncPush)
+		eq(t, "pull result", JobResult(j[0].LastRunState), JobResultOK)
+		eq(t, "push result (warnings are not a failure)", JobResult(j[1].LastRunState), JobResultWarning)
+		intp(t, "max-depth", j[1].MaxDepth, 2)
+	},
+	"pbs-access-permissions.json": func(t *testing.T, b []byte) {
+		p := decodeSample[map[string]map[string]bool](t, b)
+		eq(t, "Remote.Audit on /remote, propagated", p["/remote"][RemoteAuditPrivilege], true)
+		eq(t, "the Audit role has no Remote.Audit", p["/"][RemoteAuditPrivilege], false)
+		eq(t, "sees every sync job", SeesAllSyncJobs(p), true)
+	},
 	"pbs-admin-verify.json": func(t *testing.T, b []byte) {
 		j := decodeSample[[]JobStatus](t, b)
 		wantLen(t, j, 1)

@@ -79,6 +79,26 @@ local q = import '../lib/promql.libsonnet';
     )
   ||| % { sel: sel(['job_type="%s"' % jobType]), max: c.pbsJobMaxAgeSeconds[jobType] },
 
+  // jobLate selects PBS jobs (of the given selector's types) that have not
+  // run on schedule: the next scheduled run is overdue, or the last run is
+  // older than its type's maximum age.
+  local jobLate(extra, types) = |||
+    (
+      time() - proxmox_backup_pbs_job_next_run_timestamp_seconds{%(sel)s} > %(overdue)d
+      and proxmox_backup_pbs_job_next_run_timestamp_seconds{%(sel)s} > 0
+    )
+    or
+    %(maxAge)s
+  ||| % {
+    sel: sel(extra),
+    overdue: c.pbsJobOverdueSeconds,
+    maxAge: std.rstripChars(std.join('or\n', [jobMaxAge(t) for t in types]), '\n'),
+  },
+
+  // syncJobLabels are the labels pbs_sync_job_info adds to a sync job's
+  // pbs_job_* series (joined on every other label).
+  local syncJobLabels = 'job_type, direction, remote, remote_store',
+
   prometheusAlerts+:: {
     groups+: [
       {
@@ -112,6 +132,15 @@ local q = import '../lib/promql.libsonnet';
             staleDescription,
             c.guestKeepFiringFor,
           ),
+        ] + (if c.guestNotEncryptedAlert then [
+          alert(
+            'GuestBackupNotEncrypted', 'warning', c.guestNotEncryptedFor,
+            q.withGuestName(c, 'proxmox_backup_guest_last_encrypted{%s} == 0' % S),
+            'The newest backup of a guest is not encrypted.',
+            'The newest recovery point of guest {{ $labels.backup_type }}/{{ $labels.backup_id }} ({{ $labels.name }}) in cluster {{ $labels.cluster }} is not encrypted in every repository holding it: whoever can read such a repository can read the guest\'s data.',
+            c.guestKeepFiringFor,
+          ),
+        ] else []) + [
           alert(
             'GuestBackupTaskFailed', 'warning', c.guestBackupTaskFailedFor,
             q.withGuestName(c, 'proxmox_backup_guest_last_task_success{%s} == 0' % S),
@@ -215,20 +244,17 @@ local q = import '../lib/promql.libsonnet';
             'The last run of PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) failed.',
             c.keepFiringFor,
           ),
+          // Sync jobs the exporter describes (pbs_sync_job_info) have
+          // their own alert, with their direction.
           alert(
             'PBSJobNotRunOnSchedule', 'warning', c.pbsJobNotRunOnScheduleFor,
             |||
               (
-                time() - proxmox_backup_pbs_job_next_run_timestamp_seconds{%(S)s} > %(overdue)d
-                and proxmox_backup_pbs_job_next_run_timestamp_seconds{%(S)s} > 0
+              %(late)s
               )
-              or
-              %(maxAge)s
-            ||| % {
-              S: S,
-              overdue: c.pbsJobOverdueSeconds,
-              maxAge: std.rstripChars(std.join('or\n', [jobMaxAge(t) for t in std.objectFields(c.pbsJobMaxAgeSeconds)]), '\n'),
-            },
+              unless ignoring (%(l)s)
+                proxmox_backup_pbs_sync_job_info{%(S)s}
+            ||| % { late: q.indent(jobLate([], std.objectFields(c.pbsJobMaxAgeSeconds)), 2), l: syncJobLabels, S: S },
             'A PBS job has not run on schedule.',
             'PBS {{ $labels.job_type }} job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}) is late: {{ $value | humanizeDuration }} since its scheduled run was due, or since its last run.',
             c.keepFiringFor,
@@ -262,6 +288,32 @@ local q = import '../lib/promql.libsonnet';
             'last_over_time(proxmox_backup_datastore_gc_state{%s, state="never"}[%s]) == 1' % [S, c.groupGapBridgeWindow],
             'Garbage collection has never run on a PBS datastore.',
             'Garbage collection has not run on PBS {{ $labels.target }} datastore {{ $labels.datastore }} for %s, since it was created or PBS last lost its GC state: space of pruned backups is not given back, and its deduplication figures are unknown.' % c.garbageCollectionNeverRunFor,
+            c.keepFiringFor,
+          ),
+          alert(
+            'SyncJobNotRunOnSchedule', 'warning', c.pbsJobNotRunOnScheduleFor,
+            |||
+              (
+              %(late)s
+              )
+              * ignoring (%(l)s) group_left (direction, remote)
+                proxmox_backup_pbs_sync_job_info{%(S)s}
+            ||| % { late: q.indent(jobLate(['job_type="sync"'], ['sync']), 2), l: syncJobLabels, S: S },
+            'A PBS sync job has not run on schedule.',
+            'PBS {{ $labels.direction }} sync job {{ $labels.job_id }} on {{ $labels.target }} (datastore {{ $labels.datastore }}, remote "{{ $labels.remote }}") is late: {{ $value | humanizeDuration }} since its scheduled run was due, or since its last run. The copy it keeps is getting older.',
+            c.keepFiringFor,
+          ),
+          alert(
+            'SyncJobsHidden', 'warning', c.syncJobsHiddenFor,
+            'proxmox_backup_pbs_sync_jobs_visible{%s} == 0' % S,
+            'The exporter may not see every PBS sync job.',
+            'The token of PBS {{ $labels.target }} lacks Remote.Audit on /remote: PBS leaves the sync jobs of remotes it may not audit out of the list, so a late or failing sync job there raises no alert.',
+          ),
+          alert(
+            'DatastoreNotVerified', 'warning', c.datastoreNotVerifiedFor,
+            'proxmox_backup_datastore_verify_covered{%s} == 0' % sel([c.verifyCoverageExtraSelector]),
+            'No verify job covers a PBS datastore.',
+            'No scheduled verify job covers all of PBS {{ $labels.target }} datastore {{ $labels.datastore }} and has run: damaged chunks in it go unnoticed until a restore fails.',
             c.keepFiringFor,
           ),
         ],

@@ -182,6 +182,54 @@ local q = import '../lib/promql.libsonnet';
           h=6,
         ),
 
+        // Encryption and verification coverage: one row of stats, then
+        // the coverage of every datastore.
+        g.stat(
+          'Datastores not verified', 'Datastores no verify job covers: none has a schedule, starts at the root namespace without a depth limit and has run.',
+          [g.target('count(proxmox_backup_datastore_verify_covered{%s} == 0) or vector(0)' % ds, instant=true)],
+          thresholds=alarm,
+        ),
+        g.stat(
+          'Never verified', 'Recovery points on the selected datastores that were never verified.',
+          [g.target('sum(proxmox_backup_datastore_snapshots{%s, state="none"})' % ds, instant=true)],
+        ),
+        g.stat(
+          'Verification failed', 'Recovery points on the selected datastores whose last verification failed.',
+          [g.target('sum(proxmox_backup_datastore_snapshots{%s, state="failed"}) or vector(0)' % ds, instant=true)],
+          thresholds=alarm,
+        ),
+        g.stat(
+          'Unencrypted on PBS', 'Completed recovery points on the selected PBS that are not encrypted.',
+          [g.target('sum(%s) or vector(0)' % std.rstripChars(pbsRepos('proxmox_backup_unencrypted_snapshots{%s, cluster=~"$cluster"}' % S), '\n'), instant=true)],
+        ),
+        g.stat(
+          'Guests not encrypted', 'Guests of the selected clusters whose newest recovery point is not encrypted in every repository holding it.',
+          [g.target('count(proxmox_backup_guest_last_encrypted{%s, cluster=~"$cluster"} == 0) or vector(0)' % S, instant=true)],
+        ),
+        g.stat(
+          'Sync jobs hidden', 'PBS targets whose token may not see every sync job (no Remote.Audit on /remote): their missing sync jobs raise no alert.',
+          [g.target('count(proxmox_backup_pbs_sync_jobs_visible{%s, target=~"$pbs"} == 0) or vector(0)' % S, instant=true)],
+          thresholds=alarm,
+        ),
+        g.table(
+          'Verification coverage', 'Per datastore: whether a verify job covers it, and its recovery points by the state of their last verification.',
+          g.tableTargets([
+            'proxmox_backup_datastore_verify_covered{%s}' % ds,
+            'sum without (state) (proxmox_backup_datastore_snapshots{%s, state="ok"})' % ds,
+            'sum without (state) (proxmox_backup_datastore_snapshots{%s, state="failed"})' % ds,
+            'sum without (state) (proxmox_backup_datastore_snapshots{%s, state="none"})' % ds,
+          ]),
+          [
+            ['target', 'PBS', null],
+            ['datastore', 'Datastore', null],
+            ['Value #A', 'Verify job', 'none', g.cellColor + [{ id: 'mappings', value: g.valueMap([[1, 'covered', 'green'], [0, 'none', 'red']]) }]],
+            ['Value #B', 'Verified', 'none'],
+            ['Value #C', 'Failed', 'none'],
+            ['Value #D', 'Never verified', 'none'],
+          ],
+          h=8, sortBy='Verify job', sortDesc=false,
+        ),
+
         g.timeseries(
           'Recovery points per repository', 'Completed recovery points in each PBS repository (datastore or namespace) on the selected PBS.',
           [g.target(pbsRepos('proxmox_backup:repository_snapshots:sum{cluster=~"$cluster"}'), '{{repository}}')],

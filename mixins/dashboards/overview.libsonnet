@@ -95,6 +95,7 @@ local q = import '../lib/promql.libsonnet';
             guest('proxmox_backup_guest_last_task_success{%s}' % sc),
             guest('proxmox_backup_guest_in_job{%s}' % sc),
             guest('proxmox_backup_guest_expected_interval_seconds{%s}' % sc),
+            guest('proxmox_backup_guest_last_encrypted{%s}' % sc),
           ]),
           [
             ['cluster', 'Cluster', null],
@@ -110,6 +111,7 @@ local q = import '../lib/promql.libsonnet';
             ['Value #F', 'Last task', 'none', g.cellText + [{ id: 'mappings', value: okFailed }]],
             ['Value #G', 'In a job', 'none', g.cellText + [{ id: 'mappings', value: yesNo }]],
             ['Value #H', 'Schedule interval', 's'],
+            ['Value #I', 'Encrypted', 'none', g.cellText + [{ id: 'mappings', value: yesNo }]],
           ],
           unit='s', h=12, sortBy='Backup age',
         ),
@@ -149,6 +151,8 @@ local q = import '../lib/promql.libsonnet';
             'proxmox_backup_verify_failed_snapshots{%s}' % sc,
             'proxmox_backup_protected_snapshots{%s}' % sc,
             'proxmox_backup_in_progress{%s}' % sc,
+            'proxmox_backup_last_encrypted{%s}' % sc,
+            'proxmox_backup_unencrypted_snapshots{%s}' % sc,
           ]),
           [
             ['repository', 'Repository', null],
@@ -163,6 +167,8 @@ local q = import '../lib/promql.libsonnet';
             ['Value #F', 'Failed verifications', 'none', g.cellText + [{ id: 'thresholds', value: alarm }]],
             ['Value #G', 'Protected', 'none'],
             ['Value #H', 'In progress', 'none', [{ id: 'mappings', value: g.valueMap([[1, 'running', 'blue'], [0, '', 'text']]) }]],
+            ['Value #I', 'Newest encrypted', 'none', g.cellText + [{ id: 'mappings', value: yesNo }]],
+            ['Value #J', 'Unencrypted', 'none'],
           ],
           unit='s', h=10, sortBy='Newest age',
         ),

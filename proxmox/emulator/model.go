@@ -240,6 +240,10 @@ type PBSServer struct {
 	VerifyJobs  []*PBSJob
 	PruneJobs   []*PBSJob
 	SyncJobs    []*PBSJob
+	// NoRemoteAudit emulates a token without Remote.Audit: PBS leaves
+	// every sync job with a remote out of /admin/sync, without an error,
+	// and /access/permissions does not list the privilege.
+	NoRemoteAudit bool
 	// Tasks are extra worker tasks; job runs (GC, verify, prune, sync) are
 	// added to the task list automatically.
 	Tasks []*PBSTask
@@ -369,6 +373,8 @@ type PBSJob struct {
 	RemoteNS       string
 	Owner          string
 	RemoveVanished bool
+	// SyncDirection is "push" or "pull" (PBS 3.3+; "" = not set, pull).
+	SyncDirection string
 	// Last run: LastRunStart zero = never ran; LastRunState "" with a start
 	// = running.
 	LastRunStart time.Time

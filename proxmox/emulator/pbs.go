@@ -713,6 +713,7 @@ func writeJobConfig(w *jw, kind string, j *PBSJob) {
 		w.fStrOpt("remote-ns", j.RemoteNS)
 		w.fStrOpt("owner", j.Owner)
 		w.fBool("remove-vanished", j.RemoveVanished)
+		w.fStrOpt("sync-direction", j.SyncDirection)
 	}
 }
 
@@ -731,6 +732,12 @@ func jobsOf(p *PBSServer, kind string) []*PBSJob {
 func jobList(rc *reqCtx, kind string, withState bool) reply {
 	p := rc.pbs
 	jobs := jobsOf(p, kind)
+	if kind == "sync" {
+		var bad *reply
+		if jobs, bad = syncJobsListed(rc, jobs); bad != nil {
+			return *bad
+		}
+	}
 	digest := !withState || kind != "prune"
 	return okReply(len(jobs), func(w *jw) {
 		w.obj()

@@ -105,6 +105,7 @@ func init() {
 		"/config/verify":                     pbsConfigVerify,
 		"/config/prune":                      pbsConfigPrune,
 		"/config/sync":                       pbsConfigSync,
+		"/access/permissions":                pbsPermissions,
 	})
 }
 

@@ -264,6 +264,26 @@ func TestShapeMatchesSamples(t *testing.T) {
 				"data[].last-run-state":   "REFERENCE §3.9 JobScheduleStatus; the sample's job is still running",
 				"data[].last-run-endtime": "REFERENCE §3.9 JobScheduleStatus; the sample's job is still running",
 			}},
+		{endpoint: "PBS /admin/sync?sync-direction=all (3.3+)", samples: []string{"pbs-admin-sync-all.json"},
+			fetch: func(t *testing.T, s *Server) [][]byte {
+				// PBS 3.3 with a push job besides homelab's local pull.
+				s.Update(func(m *Model) {
+					p := m.PBSServer("pbs1")
+					p.Version, p.Release = "3.3", "2"
+					p.SyncJobs = append(p.SyncJobs, &PBSJob{ID: "s-push", Store: "store1", Remote: "cold", RemoteStore: "archive",
+						RemoteNS: "dc1", MaxDepth: Ptr(2), Schedule: "daily", SyncDirection: "push",
+						LastRunStart: time.Unix(1738789000, 0), LastRunEnd: time.Unix(1738790000, 0), LastRunState: "WARNINGS: 2",
+						NextRun: time.Unix(1738886400, 0)})
+				})
+				defer s.Update(func(m *Model) {
+					p := m.PBSServer("pbs1")
+					p.Version, p.Release = "", ""
+					p.SyncJobs = p.SyncJobs[:len(p.SyncJobs)-1]
+				})
+				return bodies(pbs(t, s, "pbs1", "/admin/sync", qv("sync-direction", "all")))
+			},
+			sampleOnly: map[string]string{"data[].owner": "sync job owner: not used for monitoring (homelab's local job sets none)"}},
+		{endpoint: "PBS /access/permissions", samples: []string{"pbs-access-permissions.json"}, fetch: pbs1("/access/permissions")},
 		{endpoint: "PBS certificates", samples: []string{"pbs-certificates-info.json"}, fetch: pbs1("/nodes/localhost/certificates/info")},
 		{endpoint: "PBS node status", samples: []string{"pbs-node-status-fingerprint.json"}, fetch: pbs1("/nodes/localhost/status")},
 		{endpoint: "PBS datastore status", samples: []string{"pbs-datastore-status-verbose.json"},

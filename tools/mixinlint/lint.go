@@ -20,13 +20,13 @@ import (
 // route all of them with one matcher (alertname=~"ProxmoxBackup.*").
 const AlertPrefix = "ProxmoxBackup"
 
+// MaxGroupRules is the most rules a group may hold: Prometheus evaluates a
+// group's rules one after the other, so a long group delays its last
+// rules, and a short one reads as one topic.
+const MaxGroupRules = 20
+
 // MaxUIDLength is Grafana's limit on dashboard uids.
 const MaxUIDLength = 40
-
-// MaxGroupRules is the most rules a rule group may hold: Prometheus
-// evaluates a group's rules one after the other, so a long group delays
-// its last rules and is hard to read.
-const MaxGroupRules = 20
 
 // Severities are the values the severity label may take.
 var Severities = map[string]bool{"critical": true, "warning": true, "info": true}
@@ -138,12 +138,24 @@ func LintRules(file string, f *RuleFile, known Known) []Problem {
 					// A static summary groups well in notifications; details
 					// belong in the description.
 					add(where, "summary annotation must be static (no templating)")
+				case !oneSentence(summary):
+					add(where, "summary annotation must be one sentence ending with a period: %q", summary)
 				}
-				if strings.TrimSpace(r.Annotations["description"]) == "" {
+				switch desc := r.Annotations["description"]; {
+				case strings.TrimSpace(desc) == "":
 					add(where, "description annotation missing")
+				case !strings.Contains(desc, "{{"):
+					// The description names what fired; a static one says
+					// no more than the summary.
+					add(where, "description annotation must be templated (name the labels of what fired)")
 				}
-				if u := r.Annotations["runbook_url"]; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				switch u := r.Annotations["runbook_url"]; {
+				case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
 					add(where, "runbook_url annotation missing or not a URL: %q", u)
+				case alertNameRE.MatchString(r.Alert) && !strings.HasSuffix(u, "#"+strings.ToLower(r.Alert)):
+					// runbookURLPattern: the anchor of the alert's own
+					// section in mixins/README.md.
+					add(where, "runbook_url %q does not end in #%s, the alert's section", u, strings.ToLower(r.Alert))
 				}
 			case r.Record != "":
 				where = g.Name + " " + r.Record
@@ -338,4 +350,11 @@ func unknownMetrics(expr string, known Known) []string {
 		}
 	}
 	return out
+}
+
+// oneSentence reports whether s is a single sentence: it ends with a
+// period, and no sentence ends before (". " inside).
+func oneSentence(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasSuffix(s, ".") && !strings.Contains(s[:len(s)-1], ". ")
 }

@@ -42,6 +42,10 @@ func TestLintRules(t *testing.T) {
 		{"missing summary", [2]string{"summary: A source is down.", "summary: ''"}, "summary annotation missing"},
 		{"missing description", [2]string{"description: Target {{ $labels.target }} is down.", "description: ''"}, "description annotation missing"},
 		{"missing runbook", [2]string{"runbook_url: https://example.org/README.md#proxmoxbackupsourcedown", "runbook_url: see wiki"}, "runbook_url"},
+		{"runbook of another alert", [2]string{"README.md#proxmoxbackupsourcedown", "README.md#proxmoxbackupexporterdown"}, "the alert's section"},
+		{"summary of two sentences", [2]string{"summary: A source is down.", "summary: A source is down. Check it."}, "one sentence"},
+		{"summary without a period", [2]string{"summary: A source is down.", "summary: A source is down"}, "one sentence"},
+		{"static description", [2]string{"description: Target {{ $labels.target }} is down.", "description: A target is down."}, "templated"},
 		{"unknown metric in alert", [2]string{"proxmox_backup_target_up{job=\"j\"} == 0", "proxmox_backup_target_upp == 0"}, `"proxmox_backup_target_upp"`},
 		{"unknown metric in record", [2]string{"expr: sum(up)", "expr: sum(nope)"}, `"nope"`},
 		{"record name without colon", [2]string{"record: proxmox_backup:x:sum", "record: proxmox_backup_x_sum"}, "level:metric:operations"},
@@ -69,7 +73,7 @@ func TestLintRulesDuplicateAlert(t *testing.T) {
 	src := strings.Replace(goodRules, "      - record:", `      - alert: ProxmoxBackupSourceDown
         expr: up == 0
         labels: {severity: warning}
-        annotations: {summary: s, description: d, runbook_url: "https://x"}
+        annotations: {summary: S., description: "{{ $labels.job }}", runbook_url: "https://x/README.md#proxmoxbackupsourcedown"}
       - record:`, 1)
 	f, err := ParseRules([]byte(src))
 	if err != nil {

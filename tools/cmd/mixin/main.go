@@ -1,6 +1,7 @@
 // Command mixin renders the proxmox-backup-exporter monitoring mixin
 // (mixins/mixin.libsonnet) into the files users load without jsonnet:
-// prometheus_alerts.yaml, prometheus_rules.yaml and dashboards_out/*.json.
+// prometheus_alerts.yaml, prometheus_alerts_opt_in.yaml (every opt-in alert
+// switched on), prometheus_rules.yaml and dashboards_out/*.json.
 //
 // Usage:
 //

@@ -20,9 +20,13 @@ import (
 // Generated file names, relative to the output directory. They are the
 // names users and the README refer to; keep them stable.
 const (
-	AlertsFile    = "prometheus_alerts.yaml"
-	RulesFile     = "prometheus_rules.yaml"
-	DashboardsDir = "dashboards_out"
+	AlertsFile = "prometheus_alerts.yaml"
+	// AlertsOptInFile holds the alerts with every opt-in alert switched
+	// on: a superset of AlertsFile, for promtool tests and for users who
+	// want them all.
+	AlertsOptInFile = "prometheus_alerts_opt_in.yaml"
+	RulesFile       = "prometheus_rules.yaml"
+	DashboardsDir   = "dashboards_out"
 )
 
 // yamlHeader marks rendered rule files so nobody edits them by hand (the
@@ -36,6 +40,7 @@ const renderSnippet = `
 local mixin = (import 'mixin.libsonnet') + { _config+:: std.parseJson(std.extVar('config')) };
 {
   alerts: mixin.prometheusAlerts,
+  alertsOptIn: mixin.prometheusAlertsOptIn,
   rules: mixin.prometheusRules,
   dashboards: mixin.grafanaDashboards,
 }
@@ -61,15 +66,16 @@ func Render(mixinDir, configJSON string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("evaluating mixin: %w", err)
 	}
 	var parts struct {
-		Alerts     json.RawMessage            `json:"alerts"`
-		Rules      json.RawMessage            `json:"rules"`
-		Dashboards map[string]json.RawMessage `json:"dashboards"`
+		Alerts      json.RawMessage            `json:"alerts"`
+		AlertsOptIn json.RawMessage            `json:"alertsOptIn"`
+		Rules       json.RawMessage            `json:"rules"`
+		Dashboards  map[string]json.RawMessage `json:"dashboards"`
 	}
 	if err := json.Unmarshal([]byte(out), &parts); err != nil {
 		return nil, fmt.Errorf("decoding jsonnet output: %w", err)
 	}
 	files := map[string][]byte{}
-	for name, raw := range map[string]json.RawMessage{AlertsFile: parts.Alerts, RulesFile: parts.Rules} {
+	for name, raw := range map[string]json.RawMessage{AlertsFile: parts.Alerts, AlertsOptInFile: parts.AlertsOptIn, RulesFile: parts.Rules} {
 		y, err := jsonToYAML(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -197,7 +203,7 @@ func Compare(want, got string) ([]string, error) {
 // relative to dir, sorted.
 func generatedFiles(dir string) ([]string, error) {
 	var out []string
-	for _, f := range []string{AlertsFile, RulesFile} {
+	for _, f := range []string{AlertsFile, AlertsOptInFile, RulesFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			out = append(out, f)
 		} else if !errors.Is(err, fs.ErrNotExist) {
