@@ -229,7 +229,7 @@ func expectedGuests(t *testing.T, m *emulator.Model) (map[string]statusGuest, []
 			var interval int64
 			inJob := false
 			for _, j := range c.Jobs {
-				if j.Disabled || !jobSelects(j, g) {
+				if j.Disabled || !j.Selects(g) {
 					continue
 				}
 				inJob = true
@@ -281,19 +281,4 @@ func exemptReason(g *emulator.Guest) string {
 		}
 	}
 	return ""
-}
-
-// jobSelects reports whether a backup job's selection (VMIDs, pool, or
-// all minus exclude, within its node) takes the guest.
-func jobSelects(j *emulator.BackupJob, g *emulator.Guest) bool {
-	if j.Node != "" && j.Node != g.Node {
-		return false
-	}
-	switch {
-	case j.All:
-		return !slices.Contains(j.Exclude, g.VMID)
-	case j.Pool != "":
-		return j.Pool == g.Pool
-	}
-	return slices.Contains(j.VMIDs, g.VMID)
 }
