@@ -269,9 +269,9 @@ func seriesByKind(b *testing.B, c *Collector, res *scrapeResult) seriesCount {
 			n.guest += len(mf.Metric)
 		}
 		switch mf.GetName() {
-		case descs.guestInfo.name:
+		case backupFamilies.guestInfo.name:
 			n.guests = len(mf.Metric)
-		case descs.groupSnapshots.name:
+		case backupFamilies.groupSnapshots.name:
 			n.groups = len(mf.Metric)
 		}
 	}

@@ -21,7 +21,7 @@ func emitJobResult(e *emitter, j pbsJob, l []string) {
 	if result == "" {
 		return
 	}
-	e.values(descs.pbsJobLastSuccess, boolFloat(result != proxmox.JobResultFailed), l...)
+	e.values(datastoreFamilies.pbsJobLastSuccess, boolFloat(result != proxmox.JobResultFailed), l...)
 	for _, s := range proxmox.JobResults {
 		e.values(jobResultFamily, boolFloat(s == result), append(l[:len(l):len(l)], s)...)
 	}

@@ -4,6 +4,42 @@ import (
 	"sort"
 )
 
+// routingFamilies are the families this file emits:
+// repositories, routing and deduplication.
+var routingFamilies = struct {
+	// Repositories, routing, deduplication.
+	repositoryInfo *family
+	repositoryUp   *family
+	// Warm-up of a PBS repository (warmup.go).
+	repositoryWarming        *family
+	repositoryWarmupRecords  *family
+	repositoryWarmupExpected *family
+	storageRoute             *family
+	duplicates               *family
+}{
+	repositoryInfo: newDesc("repository_info",
+		"Every repository (place recovery points live) read this scrape (value 1).",
+		"repository", "kind", "target", "datastore", "namespace", "cluster", "storage", "node"),
+	repositoryUp: newDesc("repository_up",
+		"1 if the repository's last listing succeeded, else 0.",
+		"repository"),
+	repositoryWarming: newDesc("repository_warming",
+		"1 while the repository's first complete read since the exporter started goes on past the scrape; absent otherwise.",
+		"repository"),
+	repositoryWarmupRecords: newDesc("repository_warmup_records_read",
+		"Snapshot records the warm-up of a warming repository has read; absent otherwise.",
+		"repository"),
+	repositoryWarmupExpected: newDesc("repository_warmup_records_expected",
+		"Snapshot records the warm-up of a warming repository expects to read (the groups' backup counts); absent otherwise and before its groups listing answered.",
+		"repository"),
+	storageRoute: newDesc("storage_route_info",
+		"Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled; pbs_target is the configured PBS a pbs storage matched.",
+		"cluster", "storage", "storage_type", "route", "repository", "pbs_target"),
+	duplicates: newDesc("duplicates_suppressed",
+		"Records seen through more than one path in the last scrape and counted once, by reason.",
+		"reason"),
+}
+
 // duplicateReasons are always exported, 0 when nothing was suppressed, so
 // dashboards show a line rather than "no data".
 var duplicateReasons = []string{"pbs_via_pve", "shared_storage", "same_repository"}
@@ -17,17 +53,17 @@ func emitRouting(e *emitter, res *scrapeResult) {
 			continue
 		}
 		seen[r.Name] = true
-		e.values(descs.repositoryInfo, 1, r.Name, r.Kind, r.Target, r.Datastore, r.Namespace, r.Cluster, r.Storage, r.Node)
+		e.values(routingFamilies.repositoryInfo, 1, r.Name, r.Kind, r.Target, r.Datastore, r.Namespace, r.Cluster, r.Storage, r.Node)
 		if w, ok := res.warming[r.Name]; ok {
 			// Neither up nor down: no repository_up, so no alert on it.
-			e.values(descs.repositoryWarming, 1, r.Name)
-			e.values(descs.repositoryWarmupRecords, float64(w.Records), r.Name)
+			e.values(routingFamilies.repositoryWarming, 1, r.Name)
+			e.values(routingFamilies.repositoryWarmupRecords, float64(w.Records), r.Name)
 			if w.Expected > 0 {
-				e.values(descs.repositoryWarmupExpected, float64(w.Expected), r.Name)
+				e.values(routingFamilies.repositoryWarmupExpected, float64(w.Expected), r.Name)
 			}
 			continue
 		}
-		e.values(descs.repositoryUp, boolFloat(res.merged.RepositoryUp[r.Name]), r.Name)
+		e.values(routingFamilies.repositoryUp, boolFloat(res.merged.RepositoryUp[r.Name]), r.Name)
 	}
 	routes := map[[3]string]bool{}
 	for _, s := range res.plan.Storages {
@@ -41,7 +77,7 @@ func emitRouting(e *emitter, res *scrapeResult) {
 				continue
 			}
 			routes[k] = true
-			e.values(descs.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo, s.PBSTarget)
+			e.values(routingFamilies.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo, s.PBSTarget)
 		}
 	}
 	reasons := append([]string(nil), duplicateReasons...)
@@ -52,7 +88,7 @@ func emitRouting(e *emitter, res *scrapeResult) {
 	}
 	sort.Strings(reasons)
 	for _, r := range reasons {
-		e.values(descs.duplicates, float64(res.merged.Duplicates[r]), r)
+		e.values(routingFamilies.duplicates, float64(res.merged.Duplicates[r]), r)
 	}
 }
 

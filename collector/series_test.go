@@ -57,14 +57,14 @@ func TestConstMetricsValid(t *testing.T) {
 	ch := make(chan prometheus.Metric, 3)
 	e := collectingEmitter(ch)
 	l := e.set("r", "c", "vm", "101")
-	e.gauge(descs.groupSnapshots, 7, l)
-	e.gauge(descs.groupProtected, 1, l)
-	e.values(descs.targetErrors, 3, "pbs1", "pbs", "timeout")
+	e.gauge(backupFamilies.groupSnapshots, 7, l)
+	e.gauge(backupFamilies.groupProtected, 1, l)
+	e.values(sourceFamilies.targetErrors, 3, "pbs1", "pbs", "timeout")
 	close(ch)
 	want := []prometheus.Metric{
-		prometheus.MustNewConstMetric(descs.groupSnapshots.desc, prometheus.GaugeValue, 7, "r", "c", "vm", "101"),
-		prometheus.MustNewConstMetric(descs.groupProtected.desc, prometheus.GaugeValue, 1, "r", "c", "vm", "101"),
-		prometheus.MustNewConstMetric(descs.targetErrors.desc, prometheus.CounterValue, 3, "pbs1", "pbs", "timeout"),
+		prometheus.MustNewConstMetric(backupFamilies.groupSnapshots.desc, prometheus.GaugeValue, 7, "r", "c", "vm", "101"),
+		prometheus.MustNewConstMetric(backupFamilies.groupProtected.desc, prometheus.GaugeValue, 1, "r", "c", "vm", "101"),
+		prometheus.MustNewConstMetric(sourceFamilies.targetErrors.desc, prometheus.CounterValue, 3, "pbs1", "pbs", "timeout"),
 	}
 	i := 0
 	for m := range ch {
@@ -108,10 +108,10 @@ func TestEmitOrderIsExpositionOrder(t *testing.T) {
 		byDesc[m.Desc()] = append(byDesc[m.Desc()], strings.Join(key, "\x00"))
 	}
 	large := []*family{
-		descs.guestInfo, descs.guestSnapshots, descs.guestLastCopies, descs.guestLastTimestamp, descs.guestInJob,
-		descs.guestExpectedInterval, descs.groupSnapshots, descs.groupLastTimestamp, descs.groupFirstTimestamp,
-		descs.groupLastSize, descs.groupLastVerify, descs.groupVerifyFailed, descs.groupProtected, descs.groupInProgress,
-		descs.groupOrphaned,
+		backupFamilies.guestInfo, backupFamilies.guestSnapshots, backupFamilies.guestLastCopies, backupFamilies.guestLastTimestamp, backupFamilies.guestInJob,
+		backupFamilies.guestExpectedInterval, backupFamilies.groupSnapshots, backupFamilies.groupLastTimestamp, backupFamilies.groupFirstTimestamp,
+		backupFamilies.groupLastSize, backupFamilies.groupLastVerify, backupFamilies.groupVerifyFailed, backupFamilies.groupProtected, backupFamilies.groupInProgress,
+		backupFamilies.groupOrphaned,
 	}
 	for _, f := range large {
 		series := byDesc[f.desc]
@@ -124,7 +124,7 @@ func TestEmitOrderIsExpositionOrder(t *testing.T) {
 			}
 		}
 	}
-	if n := len(byDesc[descs.groupLastVerify.desc]); n != 120 {
+	if n := len(byDesc[backupFamilies.groupLastVerify.desc]); n != 120 {
 		t.Fatalf("%d last_verification series, want 120", n)
 	}
 }

@@ -5,6 +5,26 @@ import (
 	"slices"
 )
 
+// storageFamilies are the families this file emits:
+// PVE backup storages and jobs.
+var storageFamilies = struct {
+	// PVE backup storages and jobs.
+	storageSize      *family
+	storageUsed      *family
+	storageAvailable *family
+	jobEnabled       *family
+}{
+	storageSize: newDesc("storage_size_bytes",
+		"Total size of a PVE storage with backup content; node is empty for shared storages.", pveStorageLabels...),
+	storageUsed: newDesc("storage_used_bytes",
+		"Used bytes of a PVE storage with backup content; node is empty for shared storages.", pveStorageLabels...),
+	storageAvailable: newDesc("storage_available_bytes",
+		"Available bytes of a PVE storage with backup content; node is empty for shared storages.", pveStorageLabels...),
+	jobEnabled: newDesc("job_enabled",
+		"1 if the PVE backup job is enabled, else 0.",
+		"cluster", "job", "storage", "schedule"),
+}
+
 // emitStorages exports the capacity of PVE storages with backup content and
 // the state of vzdump jobs. A shared storage is the same on every node, so
 // it is exported once with node="" (summing per-node rows over-counts,
@@ -26,9 +46,9 @@ func emitStorages(e *emitter, res *scrapeResult) {
 					shared[s.Storage] = true
 					n = ""
 				}
-				e.values(descs.storageSize, float64(s.Total), cd.name, s.Storage, n)
-				e.values(descs.storageUsed, float64(s.Used), cd.name, s.Storage, n)
-				e.values(descs.storageAvailable, float64(s.Avail), cd.name, s.Storage, n)
+				e.values(storageFamilies.storageSize, float64(s.Total), cd.name, s.Storage, n)
+				e.values(storageFamilies.storageUsed, float64(s.Used), cd.name, s.Storage, n)
+				e.values(storageFamilies.storageAvailable, float64(s.Avail), cd.name, s.Storage, n)
 			}
 		}
 		if !cd.jobsOK {
@@ -40,7 +60,7 @@ func emitStorages(e *emitter, res *scrapeResult) {
 				continue
 			}
 			seen[j.ID] = true
-			e.values(descs.jobEnabled, boolFloat(j.IsEnabled()), cd.name, j.ID, j.Storage, j.Schedule)
+			e.values(storageFamilies.jobEnabled, boolFloat(j.IsEnabled()), cd.name, j.ID, j.Storage, j.Schedule)
 		}
 	}
 }
