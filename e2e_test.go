@@ -80,6 +80,10 @@ var wantFiring = []string{
 	`ProxmoxBackupPBSJobFailed{datastore="store1",job_id="v-homelab",job_type="verify",severity="warning",target="pbs1"}`,
 	// GC never ran on the sync target "archive" (every `for` is 0s here).
 	`ProxmoxBackupGarbageCollectionNeverRun{datastore="archive",severity="warning",state="never",target="pbs1"}`,
+	// No verify job covers a whole datastore: v-homelab verifies the
+	// namespace homelab of store1 only, and archive has none.
+	`ProxmoxBackupDatastoreNotVerified{datastore="archive",severity="warning",target="pbs1"}`,
+	`ProxmoxBackupDatastoreNotVerified{datastore="store1",severity="warning",target="pbs1"}`,
 }
 
 // sourceAlerts are the only alerts a source that is down may add.
