@@ -283,7 +283,7 @@ var codeName = regexp.MustCompile("^\\s*`([a-z_.]+)(?:\\{[^}`]*\\})?`\\s*,?")
 // TestMetricsReference keeps docs/metrics.md (the full reference) and the
 // README's table in step with what the exporter exports: every family of
 // the demo's golden exposition is documented, and every documented name is
-// exported (in the golden file, or among the series TestEndToEnd leaves
+// exported (in the golden file, or among the series main_test.go leaves
 // out of it because their values change from run to run).
 func TestMetricsReference(t *testing.T) {
 	golden, err := os.ReadFile(goldenFile)

@@ -22,9 +22,9 @@ var (
 	goldenFile = filepath.Join(repoRoot, "collector", "testdata", "golden.prom")
 )
 
-// goldenFiltered are contract metrics the golden test (main_test.go,
-// `nondeterministic`) drops entirely, HELP and TYPE included, because their
-// values change from run to run. The exporter does export them; list them
+// goldenFiltered are contract metrics the golden exposition
+// (collector/golden_test.go, `timingFamilies`) leaves out entirely, HELP
+// and TYPE included, because their values change from run to run. The exporter does export them; list them
 // by name so a typo in any other name still fails.
 //
 // The warm-up families are exported only while a PBS namespace's first
