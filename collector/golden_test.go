@@ -21,7 +21,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.prom")
 
-// GoldenFile is the golden exposition, relative to this package.
+// goldenFile is the golden exposition, relative to this package.
 const goldenFile = "testdata/golden.prom"
 
 // goldenNow is the clock of the demo homelab the golden file shows.
@@ -30,7 +30,7 @@ const goldenNow = 1_767_225_600 // 2026-01-01T00:00:00Z, as main_test.go's demoN
 // timingFamilies change from run to run: left out of the golden file.
 var timingFamilies = regexp.MustCompile(`^proxmox_backup_.*scrape_duration_seconds`)
 
-// FilterTiming drops the series of timingFamilies, with their HELP and
+// filterTiming drops the series of timingFamilies, with their HELP and
 // TYPE lines.
 func filterTiming(body string) string {
 	var out []string
