@@ -465,7 +465,12 @@ func PoolAuditPrivilege(pool string) string {
 
 func unescapeSeg(s string) string {
 	if u, err := url.PathUnescape(s); err == nil {
-		return u
+		s = u
+	}
+	// A hint is one line in a log or on /status: a segment that holds a
+	// control character (a server or a fuzzer can send one) stays escaped.
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return url.PathEscape(s)
 	}
 	return s
 }
