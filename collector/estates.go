@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -145,8 +144,7 @@ func (noCollector) Collect(chan<- prometheus.Metric) {}
 // ProbeHandler serves /probe?estate=NAME: one scrape of that estate within
 // the request's deadline, coalesced with the estate's scrapes in flight,
 // with the estate's series only (the exporter's own metrics are on
-// /metrics). A missing or unknown estate is a 400 that lists the
-// configured ones.
+// /metrics). A missing or unknown estate is a 400.
 func (e *Estates) ProbeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("estate")
@@ -177,17 +175,18 @@ func (e *Estates) StatusHandler() http.Handler {
 }
 
 // unknown is the message of a request for an estate that is not
-// configured. The name asked for is quoted and cut short: it is request
-// input.
+// configured. It does not list the configured estates: a service
+// provider's estates are its customers, and anyone who can reach /probe
+// would read them (blackbox_exporter does not list its modules either).
+// The name asked for is quoted and cut short: it is request input.
 func (e *Estates) unknown(name string) string {
-	names := strings.Join(e.Names(), ", ")
 	switch {
 	case name == "":
-		return "missing estate parameter: want /probe?estate=NAME, one of: " + names
+		return "missing estate parameter: want /probe?estate=NAME, NAME an estate of the configuration file"
 	case len(name) > 64:
 		name = name[:64] + "…"
 	}
-	return fmt.Sprintf("unknown estate %q: the configuration has the estates %s", name, names)
+	return fmt.Sprintf("unknown estate %q: not an estate of the configuration file", name)
 }
 
 // close releases a dropped collector's idle connections; the collector and

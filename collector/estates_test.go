@@ -95,8 +95,8 @@ func TestProbeIsolatesEstates(t *testing.T) {
 	}
 }
 
-// TestProbeUnknownEstate: a missing or unknown estate is a 400 that names
-// the configured estates; /metrics of a config without a default estate
+// TestProbeUnknownEstate: a missing or unknown estate is a 400 that does
+// not name the configured estates (acme's name is not in the answers); /metrics of a config without a default estate
 // has the exporter's own metrics and no estate's series.
 func TestProbeUnknownEstate(t *testing.T) {
 	_, a := emulatedEstate(t, "acme")
@@ -105,9 +105,9 @@ func TestProbeUnknownEstate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for query, want := range map[string]string{
-		"":               "missing estate parameter: want /probe?estate=NAME, one of: acme",
-		"estate=initech": `unknown estate "initech": the configuration has the estates acme`,
-		"estate=default": `unknown estate "default": the configuration has the estates acme`,
+		"":               "missing estate parameter: want /probe?estate=NAME, NAME an estate of the configuration file",
+		"estate=initech": `unknown estate "initech": not an estate of the configuration file`,
+		"estate=default": `unknown estate "default": not an estate of the configuration file`,
 	} {
 		w := probe(context.Background(), es.ProbeHandler(), query, time.Second)
 		if w.Code != http.StatusBadRequest || strings.TrimSpace(w.Body.String()) != want {
