@@ -87,7 +87,6 @@ type Client struct {
 	requests   atomic.Uint64
 	seen       atomic.Pointer[string]
 	sem        chan struct{}
-	bodies     chan *bytes.Buffer // free response buffers, at most one per slot
 	maxBytes   int64
 	logger     *slog.Logger
 }
@@ -154,7 +153,6 @@ func newClient(t Target, kind string) (*Client, error) {
 		conc = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, conc)
-	c.bodies = make(chan *bytes.Buffer, conc)
 
 	verifier, err := newTLSVerifier(t.TLS, func(fp string) { c.seen.Store(&fp) })
 	if err != nil {
@@ -432,13 +430,14 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 }
 
 // decodeBuffered reads a whole answer (at most the client's response size
-// limit) and decodes its "data" member into out.
+// limit) and decodes its "data" member into out. Objects are read this way;
+// lists are streamed (getList, getEach), so no answer of a large estate is held
+// whole.
 func (c *Client) decodeBuffered(ctx context.Context, path string, resp *http.Response, out any) (*Error, bool) {
 	if resp.ContentLength > c.maxBytes {
 		return c.newError(path, ClassBadResponse, resp.StatusCode, fmt.Sprintf("response larger than %d bytes", c.maxBytes), nil), false
 	}
-	buf := c.body()
-	defer c.putBody(buf)
+	var buf bytes.Buffer
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -470,35 +469,6 @@ func (c *Client) readError(ctx context.Context, path string, resp *http.Response
 		return c.newError(path, ClassTimeout, 0, "reading response: "+err.Error(), err)
 	}
 	return c.newError(path, ClassBadResponse, resp.StatusCode, "truncated response: "+err.Error(), err)
-}
-
-// maxPooledBody keeps the rare huge body's buffer from being kept.
-const maxPooledBody = 16 << 20
-
-// body returns a free response buffer. A client keeps as many as it has
-// request slots, across scrapes: a warm scrape reads megabytes of listings
-// (mostly without a Content-Length, so a fresh buffer grows by doubling),
-// which was a sixth of its allocations. A sync.Pool would not do: the
-// collections of every scrape empty it. Decoding copies every string out
-// of the body, so a buffer is free again once DecodeEnvelope returns.
-func (c *Client) body() *bytes.Buffer {
-	select {
-	case b := <-c.bodies:
-		b.Reset()
-		return b
-	default:
-		return new(bytes.Buffer)
-	}
-}
-
-func (c *Client) putBody(b *bytes.Buffer) {
-	if b.Cap() > maxPooledBody {
-		return
-	}
-	select {
-	case c.bodies <- b:
-	default:
-	}
 }
 
 // newError builds an *Error, scrubbing the secret from the message in case

@@ -52,16 +52,6 @@ func isPathChar(c byte) bool {
 	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
-// getList is Get for list endpoints; it returns nil on error so callers
-// never see a partial decode.
-func getList[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T, error) {
-	var out []T
-	if err := c.Get(ctx, path, q, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // getOne is Get for object endpoints; it returns the zero value on error.
 func getOne[T any](ctx context.Context, c *Client, path string, q url.Values) (T, error) {
 	var out T
