@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,19 +46,29 @@ import (
 //     group is);
 //   - cold-peak-heap-MiB and cold-peak-rss-MiB over the cold scrape and
 //     warm-up, peak-heap-MiB and peak-rss-MiB over the warm scrapes
-//     (RSS: the largest resident set since the last reset), series.
+//     (RSS: the largest resident set since the last reset), live-heap-MiB
+//     after them (what the exporter keeps between scrapes), series;
+//   - then three pairs of scrapes, one unchanged and one after
+//     changed-groups groups got a new backup each: cpu-µs/changed-group,
+//     the second's CPU above the first's per changed group.
 func BenchmarkGrowth(b *testing.B) {
+	const changedPairs = 3
 	lat := emulator.Latency{PerRequest: 5 * time.Millisecond, PerItem: 20 * time.Microsecond}
+	// changed is how many groups get a new backup between the scrapes
+	// that measure a changed group's cost: as many as stay below what
+	// wholeNamespace (pbscache.go) reads with one namespace listing, so
+	// each is read on its own, as after a normal backup window.
 	rungs := []struct {
-		name           string
-		guests, perGst int
+		name                    string
+		guests, perGst, changed int
 	}{
-		{"20k", 2000, 10},
-		{"100k", 2000, 50},
-		{"400k", 4000, 100},
-		{"1M", 10000, 100},
+		{"20k", 2000, 10, 50},
+		{"100k", 2000, 50, 200},
+		{"400k", 4000, 100, 500},
+		{"1M", 10000, 100, 1000},
 	}
-	// PBE_GROWTH_TIMEOUT=<seconds> changes the scrape timeout (30): a
+	// PBE_GROWTH_HEAPPROFILE=<file> writes a heap profile per rung
+	// (writeHeapProfile). PBE_GROWTH_TIMEOUT=<seconds> changes the scrape timeout (30): a
 	// shorter one shows a warm-up that outlasts the cold scrape.
 	timeout := "30"
 	if v := os.Getenv("PBE_GROWTH_TIMEOUT"); v != "" {
@@ -136,6 +147,34 @@ func BenchmarkGrowth(b *testing.B) {
 			b.StopTimer()
 			warmStats := emu.stats(b)
 			b.Logf("warm scrapes (%d): per scrape and route:\n%s", n, formatStats(warmStats, n))
+			peakHeap, peakRSS := heap.peak(), rss.peak()
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			writeHeapProfile(b, os.Getenv("PBE_GROWTH_HEAPPROFILE"), rung.name)
+
+			// What a changed group costs: pairs of scrapes, one with no
+			// change and one after rung.changed groups each got a new
+			// backup, each scrape after a collection so that both start
+			// from the same heap (a warm scrape's CPU varies with where the
+			// collector's cycles fall more than with a few groups).
+			emu.stats(b)
+			var plainCPU, changedCPU time.Duration
+			for range changedPairs {
+				runtime.GC()
+				clock.Add(int64(benchScrapeInterval))
+				t := cpuTime()
+				scrape()
+				plainCPU += cpuTime() - t
+				emu.backup(b, rung.changed)
+				runtime.GC()
+				clock.Add(int64(benchScrapeInterval))
+				t = cpuTime()
+				scrape()
+				changedCPU += cpuTime() - t
+			}
+			changedStats := emu.stats(b)
+			b.Logf("%d pairs of scrapes, unchanged and after %d groups changed: per pair and route:\n%s", changedPairs, rung.changed, formatStats(changedStats, changedPairs))
 
 			fn := float64(n)
 			series := seriesByKind(b, c, c.last.Load()).total
@@ -162,9 +201,29 @@ func BenchmarkGrowth(b *testing.B) {
 			b.ReportMetric(refreshed, "refreshed-groups/scrape")
 			b.ReportMetric(float64(coldHeap)/(1<<20), "cold-peak-heap-MiB")
 			b.ReportMetric(float64(coldRSS)/(1<<20), "cold-peak-rss-MiB")
-			b.ReportMetric(float64(heap.peak())/(1<<20), "peak-heap-MiB")
-			b.ReportMetric(float64(rss.peak())/(1<<20), "peak-rss-MiB")
+			b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(peakRSS)/(1<<20), "peak-rss-MiB")
+			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MiB")
+			b.ReportMetric((changedCPU-plainCPU).Seconds()/changedPairs/float64(rung.changed)*1e6, "cpu-µs/changed-group")
+			b.ReportMetric(float64(rung.changed), "changed-groups")
 		})
+	}
+}
+
+// writeHeapProfile writes what is live between warm scrapes to
+// file.rung when file is set (PBE_GROWTH_HEAPPROFILE): the exporter's
+// resting memory, for go tool pprof -sample_index=inuse_space.
+func writeHeapProfile(b *testing.B, file, rung string) {
+	if file == "" {
+		return
+	}
+	f, err := os.Create(file + "." + rung)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 

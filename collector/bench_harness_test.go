@@ -5,8 +5,9 @@ package collector
 // with benchEmulatorEnv set), so getrusage(RUSAGE_SELF) and the Go heap
 // statistics of the benchmark process are the exporter's own. The child
 // prints how to reach it as one JSON line on stdout and then answers "stats"
-// commands on stdin with the requests served since the previous one; it
-// exits when its stdin closes, so it cannot outlive the benchmark.
+// commands on stdin with the requests served since the previous one, and
+// "backup N" by giving N groups a new snapshot (backupGroups); it exits when
+// its stdin closes, so it cannot outlive the benchmark.
 
 import (
 	"bufio"
@@ -98,6 +99,7 @@ func runBenchEmulator(spec string, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	sc := bufio.NewScanner(in)
+	cursor := 0
 	for sc.Scan() {
 		switch sc.Text() {
 		case "stats":
@@ -116,9 +118,48 @@ func runBenchEmulator(spec string, in io.Reader, out io.Writer) int {
 			if err := enc.Encode(stats); err != nil {
 				return 2
 			}
+		default:
+			var n int
+			if _, err := fmt.Sscanf(sc.Text(), "backup %d", &n); err != nil {
+				fmt.Fprintln(os.Stderr, "bench emulator: unknown command", sc.Text())
+				return 2
+			}
+			if err := enc.Encode(backupGroups(srv, n, &cursor)); err != nil {
+				return 2
+			}
 		}
 	}
 	return 0 // stdin closed: the benchmark is over
+}
+
+// backupGroups gives n PBS groups of the estate a new snapshot each, a
+// minute newer than the group's newest, as a backup run would: the groups
+// after the ones the previous call changed (cursor), in model order. It
+// returns how many groups it changed.
+func backupGroups(srv *emulator.Server, n int, cursor *int) int {
+	changed := 0
+	srv.Update(func(m *emulator.Model) {
+		var groups []*emulator.Group
+		for _, p := range m.PBS {
+			for _, ds := range p.Datastores {
+				for _, ns := range ds.Namespaces {
+					groups = append(groups, ns.Groups...)
+				}
+			}
+		}
+		for ; changed < n && changed < len(groups); changed++ {
+			g := groups[*cursor%len(groups)]
+			*cursor++
+			newest := time.Time{}
+			for _, s := range g.Snapshots {
+				if s.Time.After(newest) {
+					newest = s.Time
+				}
+			}
+			g.Snapshots = append(g.Snapshots, emulator.Snapshot{Time: newest.Add(time.Minute), Size: 1 << 30, Verification: "ok"})
+		}
+	})
+	return changed
 }
 
 // benchEmulator is the parent's handle on a child emulator.
@@ -193,6 +234,22 @@ func (e *benchEmulator) stats(b *testing.B) map[string]routeStat {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// backup gives n groups of the child's estate a new snapshot each
+// (backupGroups) and returns once the child has.
+func (e *benchEmulator) backup(b *testing.B, n int) {
+	b.Helper()
+	if _, err := fmt.Fprintf(e.stdin, "backup %d\n", n); err != nil {
+		b.Fatal(err)
+	}
+	var changed int
+	if err := e.dec.Decode(&changed); err != nil {
+		b.Fatal(err)
+	}
+	if changed != n {
+		b.Fatalf("the emulator changed %d groups, not %d", changed, n)
+	}
 }
 
 // config is the exporter configuration for the child's estate, with the
