@@ -185,6 +185,13 @@ scrape_configs:
 		}
 	})
 
+	t.Run("Dashboards", func(t *testing.T) {
+		// One estate picked in the estate variable: every panel of every
+		// dashboard shows its data.
+		// and no panel shows another estate's series.
+		checkDashboards(t, p.on(t), dashboardView{values: map[string]string{"estate": estates[1]}})
+	})
+
 	t.Run("Alerts", func(t *testing.T) {
 		p := p.on(t)
 		// The homelab's alerts, once per estate, each with its estate.

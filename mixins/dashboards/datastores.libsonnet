@@ -5,7 +5,8 @@ local q = import '../lib/promql.libsonnet';
 
 {
   local c = $._config,
-  local S = c.proxmoxBackupSelector,
+  // Every query is limited to the selected estates (g.estateVariable).
+  local S = q.joinMatchers([c.proxmoxBackupSelector, 'estate=~"$estate"']),
   local ds = q.joinMatchers([S, 'target=~"$pbs"', 'datastore=~"$datastore"']),
   local okFailed = g.valueMap([[1, 'OK', 'green'], [0, 'Failed', 'red']]),
   local upDown = g.valueMap([[1, 'up', 'green'], [0, 'down', 'red']]),
@@ -31,6 +32,7 @@ local q = import '../lib/promql.libsonnet';
       c, 'datastores', 'PBS datastores',
       'Capacity, growth, estimated full date and GC / verify / prune / sync job health of every Proxmox Backup Server datastore.',
       [
+        g.estateVariable(c.proxmoxBackupSelector),
         g.queryVariable('cluster', 'Cluster', 'label_values(proxmox_backup_guest_info{%s}, cluster)' % S),
         g.queryVariable('pbs', 'PBS', 'label_values(proxmox_backup_datastore_size_bytes{%s}, target)' % S),
         g.queryVariable('datastore', 'Datastore', 'label_values(proxmox_backup_datastore_size_bytes{%s, target=~"$pbs"}, datastore)' % S),
@@ -232,12 +234,12 @@ local q = import '../lib/promql.libsonnet';
 
         g.timeseries(
           'Recovery points per repository', 'Completed recovery points in each PBS repository (datastore or namespace) on the selected PBS.',
-          [g.target(pbsRepos('proxmox_backup:repository_snapshots:sum{cluster=~"$cluster"}'), '{{repository}}')],
+          [g.target(pbsRepos('proxmox_backup:repository_snapshots:sum{estate=~"$estate", cluster=~"$cluster"}'), '{{repository}}')],
           'none', min=0,
         ),
         g.bargauge(
           'Backup groups per repository', 'Backup groups (one per guest or host) in each PBS repository on the selected PBS.',
-          [g.target(pbsRepos('proxmox_backup:repository_groups:count{cluster=~"$cluster"}'), '{{repository}}', instant=true)],
+          [g.target(pbsRepos('proxmox_backup:repository_groups:count{estate=~"$estate", cluster=~"$cluster"}'), '{{repository}}', instant=true)],
           'none', min=0,
         ),
       ],

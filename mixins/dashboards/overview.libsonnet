@@ -7,7 +7,8 @@ local q = import '../lib/promql.libsonnet';
 
 {
   local c = $._config,
-  local S = c.proxmoxBackupSelector,
+  // Every query is limited to the selected estates (g.estateVariable).
+  local S = q.joinMatchers([c.proxmoxBackupSelector, 'estate=~"$estate"']),
   local sc = q.joinMatchers([S, 'cluster=~"$cluster"']),
   local ageThresholds = g.thresholds('green', [[c.staleWarningSeconds, 'orange'], [c.staleCriticalSeconds, 'red']]),
   local okFailed = g.valueMap([[1, 'OK', 'green'], [0, 'Failed', 'red']]),
@@ -31,8 +32,8 @@ local q = import '../lib/promql.libsonnet';
     + sum without (state) (proxmox_backup_last_verification{%(sc)s, state="ok"})
   ||| % { sc: sc },
 
-  local count(state) = 'sum(cluster:proxmox_backup_guests:count{cluster=~"$cluster", state="%s"})' % state,
-  local countBy(state) = 'sum by (cluster) (cluster:proxmox_backup_guests:count{cluster=~"$cluster", state="%s"})' % state,
+  local count(state) = 'sum(cluster:proxmox_backup_guests:count{estate=~"$estate", cluster=~"$cluster", state="%s"})' % state,
+  local countBy(state) = 'sum by (cluster) (cluster:proxmox_backup_guests:count{estate=~"$estate", cluster=~"$cluster", state="%s"})' % state,
   local alarm = g.thresholds('green', [[1, 'red']]),
   local warn = g.thresholds('green', [[1, 'orange']]),
 
@@ -40,11 +41,11 @@ local q = import '../lib/promql.libsonnet';
     'proxmox-backup-overview.json': g.dashboard(
       c, 'overview', 'Overview',
       'Backup coverage of every Proxmox VE guest, deduplicated across PBS and PVE storages.',
-      [g.queryVariable('cluster', 'Cluster', 'label_values(proxmox_backup_guest_info{%s}, cluster)' % S)],
+      [g.estateVariable(c.proxmoxBackupSelector), g.queryVariable('cluster', 'Cluster', 'label_values(proxmox_backup_guest_info{%s}, cluster)' % S)],
       [
         g.stat(
           'Protected', 'Share of guests (templates and excluded guests left out) whose newest recovery point is within their schedule. Guests whose state is unknown because a source is down are not counted.',
-          [g.target('%s / %s' % [count('fresh'), 'sum(cluster:proxmox_backup_guests:count{cluster=~"$cluster", state=~"fresh|stale|missing"})'], instant=true)],
+          [g.target('%s / %s' % [count('fresh'), 'sum(cluster:proxmox_backup_guests:count{estate=~"$estate", cluster=~"$cluster", state=~"fresh|stale|missing"})'], instant=true)],
           unit='percentunit', thresholds=g.thresholds('red', [[0.9, 'orange'], [1, 'green']]),
         ),
         g.stat('Fresh', 'Guests whose newest recovery point is within their backup schedule (or the fixed threshold when no job covers them).', [g.target(count('fresh'), instant=true)]),
@@ -56,7 +57,7 @@ local q = import '../lib/promql.libsonnet';
         g.table(
           'Coverage per cluster', 'Guests per cluster by backup state. Fresh + stale + no backup + unknown = guests the alerts watch; not in a job overlaps them; excluded (tag or config) and templates are not alerted on.',
           g.tableTargets([
-            'cluster:proxmox_backup_guests_fresh:ratio{cluster=~"$cluster"}',
+            'cluster:proxmox_backup_guests_fresh:ratio{estate=~"$estate", cluster=~"$cluster"}',
             countBy('fresh'),
             countBy('stale'),
             countBy('missing'),
@@ -80,7 +81,7 @@ local q = import '../lib/promql.libsonnet';
         ),
         g.timeseries(
           'Guests by state', 'Guests the alerts watch, by backup state, over time.',
-          [g.target('sum by (state) (cluster:proxmox_backup_guests:count{cluster=~"$cluster", state=~"fresh|stale|missing|unknown"})', '{{state}}')],
+          [g.target('sum by (state) (cluster:proxmox_backup_guests:count{estate=~"$estate", cluster=~"$cluster", state=~"fresh|stale|missing|unknown"})', '{{state}}')],
           'none', w=12, h=8, stack=true, min=0,
         ),
 
@@ -213,12 +214,12 @@ local q = import '../lib/promql.libsonnet';
 
         g.bargauge(
           'Recovery points per repository', 'Completed recovery points stored in each repository (a point copied to two repositories counts in both here, once per guest elsewhere).',
-          [g.target('sort_desc(proxmox_backup:repository_snapshots:sum{cluster=~"$cluster"})', '{{repository}}', instant=true)],
+          [g.target('sort_desc(proxmox_backup:repository_snapshots:sum{estate=~"$estate", cluster=~"$cluster"})', '{{repository}}', instant=true)],
           'none', w=12, h=8, min=0,
         ),
         g.bargauge(
           'Newest backup size per repository', 'Sum of the sizes of the newest recovery point of every group in each repository: roughly what one full backup round writes there before deduplication.',
-          [g.target('sort_desc(proxmox_backup:repository_last_size_bytes:sum{cluster=~"$cluster"})', '{{repository}}', instant=true)],
+          [g.target('sort_desc(proxmox_backup:repository_last_size_bytes:sum{estate=~"$estate", cluster=~"$cluster"})', '{{repository}}', instant=true)],
           'bytes', w=12, h=8, min=0,
         ),
       ],

@@ -6,7 +6,8 @@ local q = import '../lib/promql.libsonnet';
 
 {
   local c = $._config,
-  local S = c.proxmoxBackupSelector,
+  // Every query is limited to the selected estates (g.estateVariable).
+  local S = q.joinMatchers([c.proxmoxBackupSelector, 'estate=~"$estate"']),
   local st = q.joinMatchers([S, 'target=~"$target"']),
   local sc = q.joinMatchers([S, 'cluster=~"$cluster"']),
   local upDown = g.valueMap([[1, 'up', 'green'], [0, 'down', 'red']]),
@@ -18,6 +19,7 @@ local q = import '../lib/promql.libsonnet';
       c, 'sources', 'Sources and routing',
       'Health and cost of every PVE and PBS source, errors by reason, duplicates suppressed, and the routing of each PVE storage to the repository it is read from.',
       [
+        g.estateVariable(c.proxmoxBackupSelector),
         g.queryVariable('cluster', 'Cluster', 'label_values(proxmox_backup_guest_info{%s}, cluster)' % S),
         g.queryVariable('target', 'Source', 'label_values(proxmox_backup_target_up{%s}, target)' % S),
       ],

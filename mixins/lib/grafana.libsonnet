@@ -201,6 +201,12 @@
     hide: 0,
   },
 
+  // estateVariable selects estates: the `estate` label that Prometheus
+  // sets when it scrapes /probe?estate=NAME (docs/estates.md). Without
+  // estates it has no values and "All" (.*) matches every series, as the
+  // label is absent.
+  estateVariable(selector):: $.queryVariable('estate', 'Estate', 'label_values(proxmox_backup_target_up{%s}, estate)' % selector),
+
   dashboard(c, uidSuffix, title, description, variables, panels):: {
     uid: c.dashboardUIDPrefix + uidSuffix,
     title: c.dashboardTitlePrefix + title,
