@@ -9,7 +9,11 @@ package main
 // estate label by relabelling; the mixin's rules and alerts run unchanged.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -218,4 +222,75 @@ func withLabel(key, name, value string) string {
 	}
 	m["alertname"] = alert
 	return promAlert{Labels: m}.key()
+}
+
+// TestE2EAlertmanagerEstates: with the inhibitions mixins/README.md
+// recommends, in a real Alertmanager, one estate's SourceDown holds back
+// that estate's alerts about the target, never another estate's alerts
+// about a target of the same name on the same replica.
+func TestE2EAlertmanagerEstates(t *testing.T) {
+	amBin := requireTool(t, "prometheus-alertmanager", "alertmanager")
+	t.Cleanup(e2eClient.CloseIdleConnections)
+	dir := t.TempDir()
+	hook := newWebhook(t)
+	amCfg, _ := alertmanagerConfig(t, hook.URL)
+	amFile := writeFile(t, filepath.Join(dir, "alertmanager.yml"), amCfg)
+	amAddr := freeAddr(t)
+	startProc(t, "alertmanager", amBin, "--config.file="+amFile, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	amURL := "http://" + amAddr
+	waitReady(t, "alertmanager", amURL+"/-/ready")
+
+	alert := func(name, estate string, extra ...string) map[string]any {
+		labels := map[string]string{"alertname": name, "severity": "warning", "job": "proxmox-backup",
+			"instance": "replica-a:10074", "estate": estate, "target": "backup"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			labels[extra[i]] = extra[i+1]
+		}
+		return map[string]any{"labels": labels, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339),
+			"endsAt": time.Now().Add(time.Hour).Format(time.RFC3339)}
+	}
+	body, err := json.Marshal([]map[string]any{
+		alert("ProxmoxBackupSourceDown", "acme", "kind", "pbs"),
+		alert("ProxmoxBackupRepositoryDown", "acme", "repository", "pve:backup-server"),
+		alert("ProxmoxBackupRepositoryDown", "globex", "repository", "pve:backup-server"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e2eClient.Post(amURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting alerts: HTTP %d", resp.StatusCode)
+	}
+
+	want := map[string]bool{ // alertname/estate: held back
+		"ProxmoxBackupSourceDown/acme":       false,
+		"ProxmoxBackupRepositoryDown/acme":   true,
+		"ProxmoxBackupRepositoryDown/globex": false,
+	}
+	eventually(t, 10*time.Second, "inhibitions by estate", func() (bool, string) {
+		resp, err := e2eClient.Get(amURL + "/api/v2/alerts")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				InhibitedBy []string `json:"inhibitedBy"`
+			} `json:"status"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+			return false, err.Error()
+		}
+		got := map[string]bool{}
+		for _, a := range alerts {
+			got[a.Labels["alertname"]+"/"+a.Labels["estate"]] = len(a.Status.InhibitedBy) > 0
+		}
+		return maps.Equal(got, want), fmt.Sprintf("held back: %v, want %v", got, want)
+	})
 }

@@ -274,7 +274,7 @@ local q = import '../lib/promql.libsonnet';
             'GarbageCollectionNotRun', 'warning', c.pbsJobNotRunOnScheduleFor,
             |||
               time() - proxmox_backup_pbs_job_last_run_timestamp_seconds{%(gc)s} > %(max)d
-              unless on (target, datastore, job_type, job_id)
+              unless on (job, instance, estate, target, datastore, job_type, job_id)
               proxmox_backup_pbs_job_next_run_timestamp_seconds{%(gc)s} > 0
             ||| % { gc: sel(['job_type="gc"']), max: c.pbsJobMaxAgeSeconds.gc },
             'Garbage collection of a PBS datastore has not run for long.',
@@ -335,13 +335,13 @@ local q = import '../lib/promql.libsonnet';
             |||
               (
                 proxmox_backup_repository_up{%(S)s} == 0
-                unless on (job, instance, repository) %(fallback)s
+                unless on (job, instance, estate, repository) %(fallback)s
               )
               or
               (
                 (proxmox_backup_repository_up{%(S)s} == 0)
-                * on (job, instance, repository) group_left (target)
-                  max by (job, instance, repository, target) (
+                * on (job, instance, estate, repository) group_left (target)
+                  max by (job, instance, estate, repository, target) (
                     label_replace(%(fallback)s, "target", "$1", "pbs_target", "(.+)")
                   )
               )
@@ -368,7 +368,7 @@ local q = import '../lib/promql.libsonnet';
             // after a restart, not a slow exporter.
             |||
               avg_over_time(scrape_duration_seconds{%(S)s}[10m]) > %(slow)g
-              unless on (job, instance) max by (job, instance) (max_over_time(proxmox_backup_repository_warming{%(S)s}[10m]))
+              unless on (job, instance, estate) max by (job, instance, estate) (max_over_time(proxmox_backup_repository_warming{%(S)s}[10m]))
             ||| % { S: S, slow: c.scrapeSlowSeconds },
             'Scrapes of the Proxmox backup exporter are slow.',
             'Scrapes of {{ $labels.instance }} took {{ $value | humanize }}s on average over 10 minutes; they risk hitting the scrape timeout. Check proxmox_backup_target_scrape_duration_seconds for the slow source.',
