@@ -165,11 +165,11 @@ proxmox_backup_repository_up{repository="homelab:nfs"} 1
 proxmox_backup_repository_up{repository="pbs1:store1/homelab"} 0
 `},
 		{"proxmox_backup_storage_route_info", `
-# HELP proxmox_backup_storage_route_info Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled; pbs_target is the configured PBS a pbs storage matched.
+# HELP proxmox_backup_storage_route_info Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled; pbs_target is the configured PBS a pbs storage matched, reason why a pve_fallback is read through PVE.
 # TYPE proxmox_backup_storage_route_info gauge
-proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",repository="homelab/pve1:local",route="pve",storage="local",storage_type="dir"} 1
-proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",repository="homelab/pve2:local",route="pve",storage="local",storage_type="dir"} 1
-proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",repository="homelab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1
+proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",reason="",repository="homelab/pve1:local",route="pve",storage="local",storage_type="dir"} 1
+proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",reason="",repository="homelab/pve2:local",route="pve",storage="local",storage_type="dir"} 1
+proxmox_backup_storage_route_info{cluster="homelab",pbs_target="",reason="",repository="homelab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1
 `},
 		{"proxmox_backup_duplicates_suppressed", `
 # HELP proxmox_backup_duplicates_suppressed Records seen through more than one path in the last scrape and counted once, by reason.

@@ -32,8 +32,8 @@ func TestStalePinReadThroughPVE(t *testing.T) {
 	l := startLab(t, m, Options{})
 	body := l.scrape(t, 10*time.Second)
 
-	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab:backup-server"`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
+	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="stale_pin",repository="lab:backup-server"`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="stale_pin",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
 	expectLines(t, body, `proxmox_backup_repository_up{repository="lab:backup-server"}`,
 		`proxmox_backup_repository_up{repository="lab:backup-server"} 0`)
 	// The PBS itself is read directly and is fine.

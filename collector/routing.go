@@ -33,8 +33,8 @@ var routingFamilies = struct {
 		"Snapshot records the warm-up of a warming repository expects to read (the groups' backup counts); absent otherwise and before its groups listing answered.",
 		"repository"),
 	storageRoute: newDesc("storage_route_info",
-		"Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled; pbs_target is the configured PBS a pbs storage matched.",
-		"cluster", "storage", "storage_type", "route", "repository", "pbs_target"),
+		"Route of every PVE storage with backup content (value 1): pbs, pve, pve_fallback, ignored or disabled; pbs_target is the configured PBS a pbs storage matched, reason why a pve_fallback is read through PVE.",
+		"cluster", "storage", "storage_type", "route", "repository", "pbs_target", "reason"),
 	duplicates: newDesc("duplicates_suppressed",
 		"Records seen through more than one path in the last scrape and counted once, by reason.",
 		"reason"),
@@ -77,7 +77,7 @@ func emitRouting(e *emitter, res *scrapeResult) {
 				continue
 			}
 			routes[k] = true
-			e.values(routingFamilies.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo, s.PBSTarget)
+			e.values(routingFamilies.storageRoute, 1, s.Cluster, s.Storage, s.StorageType, s.Route, repo, s.PBSTarget, s.Cause)
 		}
 	}
 	reasons := append([]string(nil), duplicateReasons...)

@@ -226,11 +226,11 @@ func TestLabScrape(t *testing.T) {
 		`proxmox_backup_last_verification{backup_id="104",backup_type="ct",cluster="lab",repository="pbs1:store1/lab",state="ok"} 0`,
 	)
 	expectLines(t, body, "proxmox_backup_storage_route_info",
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve1:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve2:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab/pve3:local",route="pve",storage="local",storage_type="dir"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",repository="lab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="pbs1:store1/lab",route="pbs",storage="backup-server",storage_type="pbs"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="",repository="lab/pve1:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="",repository="lab/pve2:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="",repository="lab/pve3:local",route="pve",storage="local",storage_type="dir"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="",reason="",repository="lab:nfs",route="pve",storage="nfs",storage_type="nfs"} 1`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",reason="",repository="pbs1:store1/lab",route="pbs",storage="backup-server",storage_type="pbs"} 1`,
 	)
 	expectLines(t, body, "proxmox_backup_target_up",
 		`proxmox_backup_target_up{kind="pbs",target="pbs1"} 1`,
@@ -391,8 +391,8 @@ func TestLabDeadline(t *testing.T) {
 	// counts are still known and still counted once.
 	expectLines(t, body, `proxmox_backup_guest_snapshots{backup_id="100"`,
 		`proxmox_backup_guest_snapshots{backup_id="100",backup_type="vm",cluster="lab"} 3`)
-	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="lab:backup-server"`,
-		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
+	expectLines(t, body, `proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",reason="pbs_down",repository="lab:backup-server"`,
+		`proxmox_backup_storage_route_info{cluster="lab",pbs_target="pbs1",reason="pbs_down",repository="lab:backup-server",route="pve_fallback",storage="backup-server",storage_type="pbs"} 1`)
 }
 
 // TestLabCoalescing: concurrent scrapes share one upstream fetch.

@@ -725,6 +725,7 @@ type pbsMatch struct {
 	datastore string
 	namespace string
 	reason    string
+	cause     string // StorageRoute.Cause of a fallback
 	warning   *Warning
 }
 
@@ -763,7 +764,10 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
 	}
 	fallback := func(kind, reason string, p *pbsInfo) pbsMatch {
-		m.route, m.reason = RoutePVEFallback, reason
+		m.route, m.reason, m.cause = RoutePVEFallback, reason, kind
+		if kind == "" {
+			m.cause = CauseConfigRoute
+		}
 		target := ""
 		if p != nil {
 			target = p.target
@@ -906,7 +910,7 @@ func (pl *planner) planPBSStorage(c Cluster, s proxmox.StorageConfig, sr Storage
 		pl.suppressPVEPaths(DuplicatePBSViaPVE, r.Name, cname, s.Storage, cands, true)
 		return
 	}
-	sr.Route = RoutePVEFallback
+	sr.Route, sr.Cause = RoutePVEFallback, m.cause
 	if m.pbs != nil {
 		sr.PBSTarget = m.pbs.target
 	}

@@ -215,7 +215,18 @@ type StorageRoute struct {
 	MatchedBy string `json:"matched_by"`
 	// Reason explains a fallback, ignore or disable in plain words.
 	Reason string `json:"reason"`
+	// Cause is why a RoutePVEFallback storage is read through PVE, as a
+	// code for the reason label of storage_route_info: the kind of the
+	// warning the planner raised for it (WarnStalePin, WarnUnknownPBS,
+	// WarnPBSDown, WarnDatastoreMissing, WarnDatastoreDown,
+	// WarnNamespaceMissing, WarnAmbiguousMapping) or CauseConfigRoute;
+	// empty for every other route.
+	Cause string `json:"cause"`
 }
+
+// CauseConfigRoute is the Cause of a pbs storage that a config route sends
+// through PVE.
+const CauseConfigRoute = "config_route"
 
 // Repository is one place recovery points live, with a stable label name.
 type Repository struct {

@@ -74,10 +74,10 @@ local q = import '../lib/promql.libsonnet';
         ),
 
         g.table(
-          'Routing', "Every PVE storage with backup content, how it is read (pbs: from the PBS API; pve: PVE's content API; pve_fallback: a pbs storage read through PVE because no configured PBS matches or it is down; ignored; disabled), the repository it maps to and whether that repository's last listing succeeded.",
+          'Routing', "Every PVE storage with backup content, how it is read (pbs: from the PBS API; pve: PVE's content API; pve_fallback: a pbs storage read through PVE, with the reason: a stale pin, no configured PBS matches, it or its datastore is down, a config route; ignored; disabled), the repository it maps to and whether that repository's last listing succeeded.",
           [g.target(|||
             proxmox_backup_storage_route_info{%(sc)s}
-              * ignoring (cluster, storage, storage_type, route) group_left ()
+              * ignoring (cluster, storage, storage_type, route, pbs_target, reason) group_left ()
               proxmox_backup_repository_up{%(S)s}
             or
             proxmox_backup_storage_route_info{%(sc)s} - 2
@@ -87,6 +87,7 @@ local q = import '../lib/promql.libsonnet';
             ['storage', 'Storage', null],
             ['storage_type', 'Type', null],
             ['route', 'Route', null],
+            ['reason', 'Why through PVE', null],
             ['repository', 'Repository', null],
             ['Value', 'Repository status', 'none', g.cellText + [{ id: 'mappings', value: g.valueMap([[1, 'up', 'green'], [0, 'down', 'red'], [-1, 'not read', 'text']]) }]],
           ],
