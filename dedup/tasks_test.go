@@ -56,12 +56,12 @@ func TestGuestTaskResultsTransferred(t *testing.T) {
 		{Task: proxmox.Task{UPID: "UPID:n1:00000002:00000001:65A00001:vzdump::root@pam:", Node: "n1", Type: "vzdump", StartTime: 2000, EndTime: 9000, Status: "job errors"},
 			Log: logLines(
 				"INFO: Starting Backup of VM 100 (qemu)",
-				"INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)",
+				"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)",
 				"INFO: Finished Backup of VM 100 (00:01:05)",
 				"INFO: Starting Backup of VM 101 (lxc)",
 				"INFO: Finished Backup of VM 101 (00:00:10)",
 				"INFO: Starting Backup of VM 102 (qemu)",
-				"INFO: transferred 2.50 GiB in 5 seconds (512.00 MiB/s)",
+				"INFO: transferred 2.50 GiB in 5 seconds (512.0 MiB/s)",
 				"ERROR: Backup of VM 102 failed - upload failed",
 				"INFO: Starting Backup of VM 103 (qemu)",
 				"INFO: transferred 1.00 MiB in <1 seconds",
@@ -70,7 +70,7 @@ func TestGuestTaskResultsTransferred(t *testing.T) {
 		{Task: proxmox.Task{UPID: "UPID:n2:00000003:00000001:65A00002:vzdump:104:root@pam:", Node: "n2", Type: "vzdump", ID: "104", StartTime: 3000, EndTime: 3100, Status: "OK"},
 			Log: logLines(
 				"INFO: Starting Backup of VM 104 (qemu)",
-				"INFO: transferred 7.25 GiB in 90 seconds (82.49 MiB/s)",
+				"INFO: transferred 7.25 GiB in 90 seconds (82.5 MiB/s)",
 				"INFO: Finished Backup of VM 104 (00:01:30)",
 				"TASK OK")},
 		// Its log was not fetched.

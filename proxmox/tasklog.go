@@ -46,7 +46,7 @@ var ErrNotGuestEvent = errors.New("not a per-guest vzdump log line")
 //	INFO: Starting Backup of VM <id> (<qemu|lxc|openvz>)
 //	INFO: Finished Backup of VM <id> (<hh:mm:ss>)
 //	ERROR: Backup of VM <id> failed - <reason>
-//	INFO: transferred <size> in <n> seconds (<size>/s)
+//	INFO: transferred <size> in <n> seconds (<rate>/s)
 //	INFO: transferred <size> in <1 seconds
 //
 // The VMID has 1 to 9 digits; start and finish lines may end in white
@@ -113,11 +113,12 @@ var byteUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
 // used by archive_pbs and archive_vma; printed only when the amount is not
 // zero):
 //
-//	INFO: transferred <size> in <n> seconds (<size>/s)
+//	INFO: transferred <size> in <n> seconds (<rate>/s)
 //	INFO: transferred <size> in <1 seconds
 //
-// <size> is render_bytes' form, "%.2f <unit>" with a unit of byteUnits,
-// the value below 1024 except where rounding reaches 1024.00. lxc backups
+// <size> is render_bytes' form "%.2f <unit>" with a unit of byteUnits,
+// the value below 1024 except where rounding reaches 1024.00; <rate> is
+// the same at precision 1 ("%.1f <unit>"), or "0 B". lxc backups
 // print no such line (pve-container src/PVE/VZDump/LXC.pm logs rsync's
 // amount only for the temporary copy of suspend mode). The amount is
 // returned in bytes, rounded to the nearest byte; ok is false for other
@@ -139,7 +140,7 @@ func transferredBytes(line string) (n int64, ok bool) {
 		if !found || !transferredTail(tail) {
 			continue
 		}
-		if n, good := renderedBytes(size); good && n > 0 {
+		if n, good := renderedBytes(size, 2); good && n > 0 {
 			return n, true
 		}
 	}
@@ -159,20 +160,22 @@ func transferredTail(tail string) bool {
 	if !closed || !onlyLogSpace(after) {
 		return false
 	}
-	// A zero rate is rendered "0 B/s" (get_mbps), any other by render_bytes.
-	_, good := renderedBytes(rate)
+	// get_mbps renders a zero rate "0 B/s", any other with render_bytes'
+	// precision 1.
+	_, good := renderedBytes(rate, 1)
 	return good || rate == "0 B"
 }
 
-// renderedBytes reads render_bytes' "%.2f <unit>" as bytes: one to nine
-// integer digits, a point, two decimals, a space and a unit of byteUnits.
-func renderedBytes(s string) (int64, bool) {
+// renderedBytes reads render_bytes' "%.<decimals>f <unit>" as bytes: one
+// to nine integer digits, a point, the decimals, a space and a unit of
+// byteUnits.
+func renderedBytes(s string, decimals int) (int64, bool) {
 	num, unit, ok := strings.Cut(s, " ")
 	if !ok {
 		return 0, false
 	}
 	whole, frac, ok := strings.Cut(num, ".")
-	if !ok || len(whole) < 1 || len(whole) > 9 || len(frac) != 2 ||
+	if !ok || len(whole) < 1 || len(whole) > 9 || len(frac) != decimals ||
 		strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
 		return 0, false
 	}

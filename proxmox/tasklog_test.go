@@ -29,23 +29,24 @@ func TestParseTaskLogLine(t *testing.T) {
 		{"TASK ERROR: job errors", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: Starting Backup of VM 100 (docker)", LogEvent{}, ErrNotGuestEvent},
 		// qemu-server's summary (VZDump/QemuServer.pm): render_bytes' units.
-		{"INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 32 << 30}, nil},
+		{"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 32 << 30}, nil},
 		{"INFO: transferred 1.50 KiB in <1 seconds", LogEvent{Kind: LogTransferred, Bytes: 1536}, nil},
-		{"INFO: transferred 512.00 B in 2 seconds (256.00 B/s)", LogEvent{Kind: LogTransferred, Bytes: 512}, nil},
-		{"INFO: transferred 20.25 MiB in 3 seconds (6.75 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 20.25 * (1 << 20)}, nil},
-		{"2024-01-15 02:00:35 INFO: transferred 1.23 TiB in 4000 seconds (322.44 MiB/s) ", LogEvent{Kind: LogTransferred, Bytes: 1352399302164}, nil},
-		{"INFO: transferred 2.00 PiB in 9 seconds (227.56 TiB/s)", LogEvent{Kind: LogTransferred, Bytes: 2 << 50}, nil},
+		{"INFO: transferred 512.00 B in 2 seconds (256.0 B/s)", LogEvent{Kind: LogTransferred, Bytes: 512}, nil},
+		{"INFO: transferred 20.25 MiB in 3 seconds (6.8 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 20.25 * (1 << 20)}, nil},
+		{"2024-01-15 02:00:35 INFO: transferred 1.23 TiB in 4000 seconds (322.4 MiB/s) ", LogEvent{Kind: LogTransferred, Bytes: 1352399302164}, nil},
+		{"INFO: transferred 2.00 PiB in 9 seconds (227.6 TiB/s)", LogEvent{Kind: LogTransferred, Bytes: 2 << 50}, nil},
 		// The rounded amount is read to the nearest byte.
 		{"INFO: transferred 0.33 KiB in 1 seconds (0 B/s)", LogEvent{Kind: LogTransferred, Bytes: 338}, nil},
 		// Not render_bytes' form, or not the summary.
-		{"INFO: transferred 32 GiB in 61 seconds (537.18 MiB/s)", LogEvent{}, ErrNotGuestEvent},
-		{"INFO: transferred 32.00 GB in 61 seconds (537.18 MiB/s)", LogEvent{}, ErrNotGuestEvent},
-		{"INFO: transferred 32.000 GiB in 61 seconds (537.18 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32 GiB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.00 GB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.000 GiB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: transferred 32.00 GiB in 61s", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: transferred 0.00 B in <1 seconds", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: transferred 1.00 GiB of 2.00 GiB (50.00%) in 5s", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: first sync finished - transferred 1,234 bytes in 3s", LogEvent{}, ErrNotGuestEvent},
-		{"XINFO: transferred 1.00 GiB in 1 seconds (1.00 GiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"XINFO: transferred 1.00 GiB in 1 seconds (1.0 GiB/s)", LogEvent{}, ErrNotGuestEvent},
 	}
 	for _, tc := range tests {
 		got, err := ParseTaskLogLine(tc.in)
@@ -60,7 +61,7 @@ func FuzzParseTaskLogLine(f *testing.F) {
 		"INFO: Starting Backup of VM 100 (lxc)", "INFO: Finished Backup of VM 100 (00:00:03)",
 		"ERROR: Backup of VM 101 failed - VM 101 qmp command 'backup' failed - got timeout",
 		"INFO: Backup job finished with errors", "TASK ERROR: job errors", "",
-		"INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)", "INFO: transferred 1.50 KiB in <1 seconds",
+		"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)", "INFO: transferred 1.50 KiB in <1 seconds",
 		"INFO: transferred 999999999.99 PiB in 1 seconds (0 B/s)",
 	} {
 		f.Add(s)
@@ -93,14 +94,14 @@ func TestGuestLogEvents(t *testing.T) {
 	lines := []TaskLogLine{
 		{N: 1, T: "INFO: starting new backup job: vzdump 100 101 102 --mode snapshot --storage pbs"},
 		// Before any guest: nobody's amount.
-		{N: 2, T: "INFO: transferred 9.00 GiB in 9 seconds (1.00 GiB/s)"},
+		{N: 2, T: "INFO: transferred 9.00 GiB in 9 seconds (1.0 GiB/s)"},
 		{N: 3, T: "INFO: Starting Backup of VM 100 (qemu)"},
-		{N: 4, T: "INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)"},
+		{N: 4, T: "INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)"},
 		// One summary per backup: a second is not trusted.
-		{N: 5, T: "INFO: transferred 1.00 GiB in 1 seconds (1.00 GiB/s)"},
+		{N: 5, T: "INFO: transferred 1.00 GiB in 1 seconds (1.0 GiB/s)"},
 		{N: 6, T: "INFO: Finished Backup of VM 100 (00:01:05)"},
 		// Between guests: nobody's amount.
-		{N: 7, T: "INFO: transferred 2.00 GiB in 2 seconds (1.00 GiB/s)"},
+		{N: 7, T: "INFO: transferred 2.00 GiB in 2 seconds (1.0 GiB/s)"},
 		{N: 8, T: "INFO: Starting Backup of VM 101 (lxc)"},
 		{N: 9, T: "INFO: Finished Backup of VM 101 (00:00:10)"},
 		{N: 12, T: "INFO: transferred 3.00 MiB in <1 seconds"},
@@ -127,9 +128,9 @@ func TestGuestLogEvents(t *testing.T) {
 func TestGuestLogEventsNoFinish(t *testing.T) {
 	got := GuestLogEvents([]TaskLogLine{
 		{N: 1, T: "INFO: Starting Backup of VM 100 (qemu)"},
-		{N: 2, T: "INFO: transferred 4.00 GiB in 8 seconds (512.00 MiB/s)"},
+		{N: 2, T: "INFO: transferred 4.00 GiB in 8 seconds (512.0 MiB/s)"},
 		{N: 3, T: "INFO: Starting Backup of VM 101 (qemu)"},
-		{N: 4, T: "INFO: transferred 5.00 GiB in 8 seconds (640.00 MiB/s)"},
+		{N: 4, T: "INFO: transferred 5.00 GiB in 8 seconds (640.0 MiB/s)"},
 	})
 	want := []LogEvent{
 		{Kind: LogStart, VMID: "100", GuestType: "qemu"},
