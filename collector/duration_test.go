@@ -3,8 +3,11 @@ package collector
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
 
 // TestEmitGuestDuration: a timed task gives its guest a duration; a
@@ -24,5 +27,39 @@ proxmox_backup_guest_last_task_duration_seconds{backup_id="100",backup_type="vm"
 `
 	if err := testutil.CollectAndCompare(rc, strings.NewReader(want), "proxmox_backup_guest_last_task_duration_seconds"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmitGuestTransferred: a guest's amount is the one its newest task's
+// log states for its own backup, through the emulator's job logs and the
+// real clients; a newest backup whose log states none, an lxc guest and
+// a failed backup have no amount, not a zero or an older task's.
+func TestEmitGuestTransferred(t *testing.T) {
+	model := func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		c := m.Cluster("homelab")
+		// Newer than the nightly job: 100 states 7.25 GiB, 101 nothing;
+		// 102's backup fails after its transfer.
+		c.Tasks = append(c.Tasks, emulator.VzdumpTask(emulator.VzdumpRun{Node: "pve1", Start: now.Add(-time.Hour), Storage: "backup-server", PBS: true,
+			Guests: []emulator.VzdumpGuest{
+				{VMID: 100, Type: "qemu", Duration: 90 * time.Second, Transferred: 29 << 28},
+				{VMID: 101, Type: "qemu", Transferred: -1},
+			}}))
+		c.Tasks = append(c.Tasks, emulator.VzdumpTask(emulator.VzdumpRun{Node: "pve2", Start: now.Add(-time.Hour), Storage: "backup-server", PBS: true,
+			Guests: []emulator.VzdumpGuest{{VMID: 102, Type: "qemu", Error: "upload failed"}}}))
+		return m
+	}
+	x := parseExposition(startEnv(t, envSpec{model: model}).mustScrape(10 * time.Second).body)
+	const name = "proxmox_backup_guest_last_task_transferred_bytes"
+	if v, ok := x.get(name, "backup_type", "vm", "backup_id", "100"); !ok || v != "7.784628224e+09" {
+		t.Errorf("vm/100: %q (present %v), want 7.25 GiB", v, ok)
+	}
+	if v, ok := x.get("proxmox_backup_guest_last_task_duration_seconds", "backup_type", "vm", "backup_id", "100"); !ok || v != "90" {
+		t.Errorf("vm/100 duration: %q (present %v), want 90", v, ok)
+	}
+	for _, g := range [][2]string{{"vm", "101"}, {"vm", "102"}, {"ct", "103"}} {
+		if v, ok := x.get(name, "backup_type", g[0], "backup_id", g[1]); ok {
+			t.Errorf("%s/%s: %s, want absent", g[0], g[1], v)
+		}
 	}
 }

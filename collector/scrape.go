@@ -981,7 +981,7 @@ func (s *scrape) resolveClusterTasks(cd *clusterData) map[dedup.GuestKey]dedup.T
 	cd.tasks = make(map[string]guestTask, len(results))
 	for k, r := range results {
 		cd.tasks[k.BackupType+"/"+k.BackupID] = guestTask{Start: r.StartTime, End: r.EndTime, Success: r.Success, Node: r.Node,
-			Seconds: r.Seconds, Timed: r.Timed}
+			Seconds: r.Seconds, Timed: r.Timed, Bytes: r.Bytes, Transferred: r.Transferred}
 	}
 	cd.tasksRead = true
 	return results

@@ -39,11 +39,14 @@ type guestTask struct {
 	// Seconds is how long the guest's backup took, when Timed.
 	Seconds int64
 	Timed   bool
+	// Bytes is what the guest's backup transferred, when Transferred.
+	Bytes       int64
+	Transferred bool
 }
 
 // taskLogCache is a bounded LRU of vzdump job logs keyed by UPID, reduced
 // to the lines that say something about a guest (a job log has dozens of
-// lines per guest; we keep three at most). Only finished tasks are stored:
+// lines per guest; we keep four at most). Only finished tasks are stored:
 // their logs never change.
 type taskLogCache struct {
 	mu    sync.Mutex

@@ -50,6 +50,12 @@ type TaskResult struct {
 	// duration, has none.
 	Seconds int64
 	Timed   bool
+	// Bytes is what the guest's backup in that task transferred, when
+	// Transferred: only a successful backup whose log states the amount
+	// (qemu guests, proxmox.LogTransferred) has one; never a zero for
+	// "not stated".
+	Bytes       int64
+	Transferred bool
 }
 
 // NeedsLog reports whether the task's result per guest can only be read
@@ -144,6 +150,11 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 				// the backup's, give or take vzdump's setup.
 				r.Seconds, r.Timed = end-start, true
 			}
+			// The log is read only when it was fetched (NeedsLog does not
+			// ask for it); without it the amount is unknown.
+			if o := resolveLog(t.Log)[id]; r.Success && o != nil && o.bytes > 0 {
+				r.Bytes, r.Transferred = o.bytes, true
+			}
 			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
 			continue
 		}
@@ -164,6 +175,9 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 			if r.Success && o.seconds >= 0 {
 				r.Seconds, r.Timed = o.seconds, true
 			}
+			if r.Success && o.bytes > 0 {
+				r.Bytes, r.Transferred = o.bytes, true
+			}
 			out[GuestKey{Cluster: cluster, BackupType: bt, BackupID: id}] = r
 		}
 	}
@@ -177,6 +191,9 @@ type guestOutcome struct {
 	message   string
 	// seconds is the duration on the Finished line, -1 when unreadable.
 	seconds int64
+	// bytes is the amount the log states for the guest's backup, 0 when
+	// it states none.
+	bytes int64
 }
 
 // resolveLog reads a finished multi-guest task log. A guest that started
@@ -184,14 +201,8 @@ type guestOutcome struct {
 // was aborted) and counts as failed; a guest with only an ERROR line (a
 // VMID that no longer exists) failed.
 func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
-	ordered := append([]proxmox.TaskLogLine(nil), lines...)
-	sort.SliceStable(ordered, func(a, b int) bool { return ordered[a].N < ordered[b].N })
 	out := map[string]*guestOutcome{}
-	for _, l := range ordered {
-		ev, err := proxmox.ParseTaskLogLine(l.T)
-		if err != nil {
-			continue
-		}
+	for _, ev := range proxmox.GuestLogEvents(lines) {
 		id := normalizeVMID(ev.VMID)
 		o := out[id]
 		if o == nil {
@@ -201,13 +212,15 @@ func resolveLog(lines []proxmox.TaskLogLine) map[string]*guestOutcome {
 		switch ev.Kind {
 		case proxmox.LogStart:
 			o.guestType = ev.GuestType
-			o.finished, o.failed, o.message, o.seconds = false, false, "", 0
+			o.finished, o.failed, o.message, o.seconds, o.bytes = false, false, "", 0, 0
 		case proxmox.LogFinish:
 			o.finished = true
 			o.seconds = ev.Seconds
 		case proxmox.LogFail:
 			o.failed = true
 			o.message = ev.Message
+		case proxmox.LogTransferred:
+			o.bytes = ev.Bytes
 		}
 	}
 	return out

@@ -46,3 +46,61 @@ func TestGuestTaskResultsDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestTaskResultsTransferred: the amount qemu-server states is the
+// guest's whose backup was in progress, not its neighbour's; a guest whose
+// log states none, or whose backup failed, has no amount (not zero).
+func TestGuestTaskResultsTransferred(t *testing.T) {
+	guests := []proxmox.ClusterResource{vm(100, "n1"), ct(101, "n1"), vm(102, "n1"), vm(103, "n1"), vm(104, "n2"), vm(105, "n2")}
+	tasks := []TaskWithLog{
+		{Task: proxmox.Task{UPID: "UPID:n1:00000002:00000001:65A00001:vzdump::root@pam:", Node: "n1", Type: "vzdump", StartTime: 2000, EndTime: 9000, Status: "job errors"},
+			Log: logLines(
+				"INFO: Starting Backup of VM 100 (qemu)",
+				"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)",
+				"INFO: Finished Backup of VM 100 (00:01:05)",
+				"INFO: Starting Backup of VM 101 (lxc)",
+				"INFO: Finished Backup of VM 101 (00:00:10)",
+				"INFO: Starting Backup of VM 102 (qemu)",
+				"INFO: transferred 2.50 GiB in 5 seconds (512.0 MiB/s)",
+				"ERROR: Backup of VM 102 failed - upload failed",
+				"INFO: Starting Backup of VM 103 (qemu)",
+				"INFO: transferred 1.00 MiB in <1 seconds",
+				"INFO: Finished Backup of VM 103 (00:00:02)",
+				"TASK ERROR: job errors")},
+		{Task: proxmox.Task{UPID: "UPID:n2:00000003:00000001:65A00002:vzdump:104:root@pam:", Node: "n2", Type: "vzdump", ID: "104", StartTime: 3000, EndTime: 3100, Status: "OK"},
+			Log: logLines(
+				"INFO: Starting Backup of VM 104 (qemu)",
+				"INFO: transferred 7.25 GiB in 90 seconds (82.5 MiB/s)",
+				"INFO: Finished Backup of VM 104 (00:01:30)",
+				"TASK OK")},
+		// Its log was not fetched.
+		{Task: proxmox.Task{UPID: "UPID:n2:00000004:00000001:65A00003:vzdump:105:root@pam:", Node: "n2", Type: "vzdump", ID: "105", StartTime: 3000, EndTime: 3500, Status: "OK"}},
+	}
+	got := GuestTaskResults("c1", guests, tasks)
+	want := map[string]int64{ // -1: no amount
+		"100": 32 << 30,
+		"101": -1, // lxc: stated nowhere
+		"102": -1, // failed after the transfer
+		"103": 1 << 20,
+		"104": 7.25 * (1 << 30),
+		"105": -1, // log not read
+	}
+	for id, w := range want {
+		bt := "vm"
+		if id == "101" {
+			bt = "ct"
+		}
+		r, ok := got[GuestKey{"c1", bt, id}]
+		if !ok {
+			t.Errorf("%s: no result", id)
+			continue
+		}
+		if w < 0 {
+			if r.Transferred || r.Bytes != 0 {
+				t.Errorf("%s: got %d bytes (transferred %v), want none", id, r.Bytes, r.Transferred)
+			}
+		} else if !r.Transferred || r.Bytes != w {
+			t.Errorf("%s: got %d bytes (transferred %v), want %d", id, r.Bytes, r.Transferred, w)
+		}
+	}
+}

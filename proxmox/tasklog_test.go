@@ -28,6 +28,25 @@ func TestParseTaskLogLine(t *testing.T) {
 		{"INFO: creating Proxmox Backup Server archive 'vm/101/2024-01-15T01:00:05Z'", LogEvent{}, ErrNotGuestEvent},
 		{"TASK ERROR: job errors", LogEvent{}, ErrNotGuestEvent},
 		{"INFO: Starting Backup of VM 100 (docker)", LogEvent{}, ErrNotGuestEvent},
+		// qemu-server's summary (VZDump/QemuServer.pm): render_bytes' units.
+		{"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 32 << 30}, nil},
+		{"INFO: transferred 1.50 KiB in <1 seconds", LogEvent{Kind: LogTransferred, Bytes: 1536}, nil},
+		{"INFO: transferred 512.00 B in 2 seconds (256.0 B/s)", LogEvent{Kind: LogTransferred, Bytes: 512}, nil},
+		{"INFO: transferred 20.25 MiB in 3 seconds (6.8 MiB/s)", LogEvent{Kind: LogTransferred, Bytes: 20.25 * (1 << 20)}, nil},
+		{"2024-01-15 02:00:35 INFO: transferred 1.23 TiB in 4000 seconds (322.4 MiB/s) ", LogEvent{Kind: LogTransferred, Bytes: 1352399302164}, nil},
+		{"INFO: transferred 2.00 PiB in 9 seconds (227.6 TiB/s)", LogEvent{Kind: LogTransferred, Bytes: 2 << 50}, nil},
+		// The rounded amount is read to the nearest byte.
+		{"INFO: transferred 0.33 KiB in 1 seconds (0 B/s)", LogEvent{Kind: LogTransferred, Bytes: 338}, nil},
+		// Not render_bytes' form, or not the summary.
+		{"INFO: transferred 32 GiB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.00 GB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.000 GiB in 61 seconds (537.2 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.00 GiB in 61s", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 32.00 GiB in 61 seconds (537.18 MiB/s)", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 0.00 B in <1 seconds", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: transferred 1.00 GiB of 2.00 GiB (50.00%) in 5s", LogEvent{}, ErrNotGuestEvent},
+		{"INFO: first sync finished - transferred 1,234 bytes in 3s", LogEvent{}, ErrNotGuestEvent},
+		{"XINFO: transferred 1.00 GiB in 1 seconds (1.0 GiB/s)", LogEvent{}, ErrNotGuestEvent},
 	}
 	for _, tc := range tests {
 		got, err := ParseTaskLogLine(tc.in)
@@ -42,6 +61,8 @@ func FuzzParseTaskLogLine(f *testing.F) {
 		"INFO: Starting Backup of VM 100 (lxc)", "INFO: Finished Backup of VM 100 (00:00:03)",
 		"ERROR: Backup of VM 101 failed - VM 101 qmp command 'backup' failed - got timeout",
 		"INFO: Backup job finished with errors", "TASK ERROR: job errors", "",
+		"INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)", "INFO: transferred 1.50 KiB in <1 seconds",
+		"INFO: transferred 999999999.99 PiB in 1 seconds (0 B/s)",
 	} {
 		f.Add(s)
 	}
@@ -50,7 +71,14 @@ func FuzzParseTaskLogLine(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if ev.VMID == "" || !strings.Contains(s, ev.VMID) {
+		if ev.Kind == LogTransferred {
+			// The line names no guest; its amount is stated and positive.
+			if ev.VMID != "" || ev.Bytes <= 0 || !strings.Contains(s, "transferred ") {
+				t.Fatalf("%q -> %+v", s, ev)
+			}
+			return
+		}
+		if ev.VMID == "" || !strings.Contains(s, ev.VMID) || ev.Bytes != 0 {
 			t.Fatalf("%q -> %+v", s, ev)
 		}
 		if ev.Kind == LogStart && ev.GuestType == "" {
@@ -60,4 +88,67 @@ func FuzzParseTaskLogLine(f *testing.F) {
 			t.Fatalf("%q: duration %d", s, ev.Seconds)
 		}
 	})
+}
+
+func TestGuestLogEvents(t *testing.T) {
+	lines := []TaskLogLine{
+		{N: 1, T: "INFO: starting new backup job: vzdump 100 101 102 --mode snapshot --storage pbs"},
+		// Before any guest: nobody's amount.
+		{N: 2, T: "INFO: transferred 9.00 GiB in 9 seconds (1.0 GiB/s)"},
+		{N: 3, T: "INFO: Starting Backup of VM 100 (qemu)"},
+		{N: 4, T: "INFO: transferred 32.00 GiB in 61 seconds (537.2 MiB/s)"},
+		// One summary per backup: a second is not trusted.
+		{N: 5, T: "INFO: transferred 1.00 GiB in 1 seconds (1.0 GiB/s)"},
+		{N: 6, T: "INFO: Finished Backup of VM 100 (00:01:05)"},
+		// Between guests: nobody's amount.
+		{N: 7, T: "INFO: transferred 2.00 GiB in 2 seconds (1.0 GiB/s)"},
+		{N: 8, T: "INFO: Starting Backup of VM 101 (lxc)"},
+		{N: 9, T: "INFO: Finished Backup of VM 101 (00:00:10)"},
+		{N: 12, T: "INFO: transferred 3.00 MiB in <1 seconds"},
+		// Out of order in the slice, in order by N.
+		{N: 11, T: "INFO: Starting Backup of VM 102 (qemu)"},
+		{N: 13, T: "ERROR: Backup of VM 102 failed - interrupted by signal"},
+	}
+	got := GuestLogEvents(lines)
+	want := []LogEvent{
+		{Kind: LogStart, VMID: "100", GuestType: "qemu"},
+		{Kind: LogTransferred, VMID: "100", Bytes: 32 << 30},
+		{Kind: LogFinish, VMID: "100", Seconds: 65},
+		{Kind: LogStart, VMID: "101", GuestType: "lxc"},
+		{Kind: LogFinish, VMID: "101", Seconds: 10},
+		{Kind: LogStart, VMID: "102", GuestType: "qemu"},
+		{Kind: LogTransferred, VMID: "102", Bytes: 3 << 20},
+		{Kind: LogFail, VMID: "102", Message: "interrupted by signal"},
+	}
+	sameEvents(t, got, want)
+}
+
+// A guest whose backup has no Finished line (the task was aborted) keeps
+// the amount stated during its backup; a later guest's start ends it.
+func TestGuestLogEventsNoFinish(t *testing.T) {
+	got := GuestLogEvents([]TaskLogLine{
+		{N: 1, T: "INFO: Starting Backup of VM 100 (qemu)"},
+		{N: 2, T: "INFO: transferred 4.00 GiB in 8 seconds (512.0 MiB/s)"},
+		{N: 3, T: "INFO: Starting Backup of VM 101 (qemu)"},
+		{N: 4, T: "INFO: transferred 5.00 GiB in 8 seconds (640.0 MiB/s)"},
+	})
+	want := []LogEvent{
+		{Kind: LogStart, VMID: "100", GuestType: "qemu"},
+		{Kind: LogTransferred, VMID: "100", Bytes: 4 << 30},
+		{Kind: LogStart, VMID: "101", GuestType: "qemu"},
+		{Kind: LogTransferred, VMID: "101", Bytes: 5 << 30},
+	}
+	sameEvents(t, got, want)
+}
+
+func sameEvents(t *testing.T, got, want []LogEvent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
 }

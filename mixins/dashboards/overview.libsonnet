@@ -123,11 +123,11 @@ local q = import '../lib/promql.libsonnet';
           's', min=0,
         ),
         g.table(
-          'Backup window', "Every guest's newest backup duration against the interval of its shortest job (above 100 % it runs into the next run: the GuestBackupWindowOverrun alert), and an approximate throughput: the newest recovery point's size (before deduplication, largest over its repositories) per second of backup.",
+          'Backup window', "Every guest's newest backup duration against the interval of its shortest job (above 100 % it runs into the next run: the GuestBackupWindowOverrun alert), and its throughput: the bytes the backup transferred, as its task log states them, per second of backup. Blank where the log states no amount (lxc guests, guests backed up by a task of their own).",
           g.tableTargets([
             guest('proxmox_backup_guest_last_task_duration_seconds{%s}' % sc),
             guest('proxmox_backup_guest_last_task_duration_seconds{%(sc)s} / proxmox_backup_guest_expected_interval_seconds{%(sc)s}' % { sc: sc }),
-            guest('max without (repository) (proxmox_backup_last_size_bytes{%(sc)s}) / (proxmox_backup_guest_last_task_duration_seconds{%(sc)s} > 0)' % { sc: sc }),
+            guest('proxmox_backup_guest_last_task_transferred_bytes{%(sc)s} / (proxmox_backup_guest_last_task_duration_seconds{%(sc)s} > 0)' % { sc: sc }),
           ]),
           [
             ['cluster', 'Cluster', null],

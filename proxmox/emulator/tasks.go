@@ -18,6 +18,11 @@ type VzdumpGuest struct {
 	Warnings []string
 	// Duration of this guest's backup (30 s when zero).
 	Duration time.Duration
+	// Transferred is what a qemu guest's backup job read, logged in
+	// qemu-server's summary line when the backup succeeds: 128 MiB per
+	// second of Duration when zero, no line when negative (qemu-server
+	// prints none for a job that read nothing). lxc backups print none.
+	Transferred int64
 }
 
 // VzdumpRun describes one vzdump task: a scheduled job run on one node
@@ -42,6 +47,36 @@ type VzdumpRun struct {
 	Guests []VzdumpGuest
 	// Running leaves the task unfinished after the last guest's start.
 	Running bool
+}
+
+// transferredLine is the summary qemu-server's query_backup_status_loop
+// (src/PVE/VZDump/QemuServer.pm) logs after a qemu backup job, "" when it
+// logs none. The emulator times the job by the guest's whole backup.
+func (g VzdumpGuest) transferredLine() string {
+	n := g.Transferred
+	if n == 0 {
+		n = int64(g.duration().Seconds()) << 27
+	}
+	if g.Type != "qemu" || n <= 0 {
+		return ""
+	}
+	secs := int64(g.duration().Seconds())
+	if secs < 1 {
+		return fmt.Sprintf("INFO: transferred %s in <1 seconds", renderBytes(n, 2))
+	}
+	return fmt.Sprintf("INFO: transferred %s in %d seconds (%s/s)", renderBytes(n, 2), secs, renderBytes(n/secs, 1))
+}
+
+// renderBytes is pve-common's PVE::Format render_bytes: the value in the
+// largest binary unit it reaches, with the given decimals.
+func renderBytes(n int64, decimals int) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	v, u := float64(n), 0
+	for v >= 1024 && u < len(units)-1 {
+		v /= 1024
+		u++
+	}
+	return fmt.Sprintf("%.*f %s", decimals, v, units[u])
 }
 
 func (g VzdumpGuest) duration() time.Duration {
@@ -168,6 +203,9 @@ func VzdumpTask(r VzdumpRun) *Task {
 				fmt.Sprintf("ERROR: Backup of VM %d failed - %s", g.VMID, g.Error),
 				"INFO: Failed at "+end.Format("2006-01-02 15:04:05"))
 			continue
+		}
+		if l := g.transferredLine(); l != "" {
+			log = append(log, l)
 		}
 		if !r.PBS {
 			log = append(log, "INFO: adding notes to backup")
