@@ -518,3 +518,33 @@ var transient = map[string]bool{
 	"proxmox_backup_repository_warmup_records_read":     true,
 	"proxmox_backup_repository_warmup_records_expected": true,
 }
+
+// TestAlertNames: every alert a page names (ProxmoxBackup…) is an alert of
+// the mixin, so a renamed alert cannot leave a page pointing at nothing.
+func TestAlertNames(t *testing.T) {
+	alerts := map[string]bool{}
+	for _, f := range []string{"mixins/prometheus_alerts.yaml", "mixins/prometheus_alerts_opt_in.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^\s*- alert: (\S+)`).FindAllSubmatch(b, -1) {
+			alerts[string(m[1])] = true
+		}
+	}
+	if len(alerts) == 0 {
+		t.Fatal("mixins/prometheus_alerts*.yaml: no alerts")
+	}
+	named := regexp.MustCompile(`\bProxmoxBackup[A-Z][A-Za-z]*\b`)
+	for _, page := range docPages(t) {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range named.FindAllString(string(b), -1) {
+			if !alerts[name] {
+				t.Errorf("%s names %s, which is no alert of the mixin", page, name)
+			}
+		}
+	}
+}
