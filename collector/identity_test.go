@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/collector/config"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
 )
@@ -279,5 +281,68 @@ func TestSameAddressTwoSites(t *testing.T) {
 	}
 	if text, _ := e.check(10 * time.Second); strings.Contains(text, "same_address") {
 		t.Errorf("--check warns about an address whose files are the same:\n%s", text)
+	}
+}
+
+// pbsTwoSites is the homelab plus a site "site-b" whose pbs storage names
+// pbs1's address without a pin. With same, pbs1 answers there for site-b
+// too (its namespace lab2); else another PBS, "siteb", answers behind the
+// same private address, with a namespace called "homelab" like pbs1's, not
+// configured in the exporter (tweakWithoutSiteB).
+func pbsTwoSites(same bool) func(time.Time) *emulator.Model {
+	return func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		st := &emulator.Storage{ID: "backup-server", Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: "lab2", Fingerprint: "none"}
+		if !same {
+			ds := &emulator.Datastore{Name: "store1", Total: 2_000_000_000_000, Used: 500_000_000_000}
+			ds.Namespace("homelab").Group("vm", "100").Snapshots = []emulator.Snapshot{{Time: now.Add(-30 * time.Hour), Size: 1 << 30}}
+			m.PBS = append(m.PBS, &emulator.PBSServer{Name: "siteb", Datastores: []*emulator.Datastore{ds}})
+			st.PBS, st.AddressOf, st.Namespace = "siteb", "pbs1", "homelab"
+		}
+		m.Clusters = append(m.Clusters, &emulator.Cluster{Name: "site-b", Nodes: []*emulator.Node{{Name: "b1"}},
+			Guests:   []*emulator.Guest{{VMID: 100, Type: "qemu", Name: "b-web", Node: "b1"}},
+			Storages: []*emulator.Storage{st}})
+		return m
+	}
+}
+
+// tweakWithoutSiteB leaves site-b's own PBS out of the exporter's config:
+// the exporter reads pbs1 only.
+func tweakWithoutSiteB(e *env, cfg *config.Config) {
+	cfg.PBS = slices.DeleteFunc(cfg.PBS, func(t config.Target) bool { return t.Name == "siteb" })
+}
+
+// TestSamePBSAddressTwoSites: a pbs storage without a pin that names the
+// address of a PBS the exporter reads is that PBS, once storages of two
+// clusters name the address, only on evidence: the size and use PVE
+// reports for it are the datastore's (issue 14 hole 1, for PBS). Site-b's
+// other PBS behind pbs1's address is read through PVE as a place of its
+// own; on the old code site-b's vm/100 was credited with homelab's
+// backups of vm/100 in pbs1's namespace "homelab".
+func TestSamePBSAddressTwoSites(t *testing.T) {
+	e := startEnv(t, envSpec{model: pbsTwoSites(false), tweak: tweakWithoutSiteB, opts: Options{Logger: quietLogger()}})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_guest_snapshots", "cluster", "site-b", "backup_id", "100"); v != "1" {
+		t.Errorf("site-b vm/100 has one snapshot on its own PBS: guest_snapshots %q (present %v)", v, ok)
+	}
+	if v, ok := x.get("proxmox_backup_storage_route_info", "cluster", "site-b", "route", "pve_fallback", "reason", "unproven_address", "pbs_target", ""); v != "1" {
+		t.Errorf("site-b's storage: route_info pve_fallback/unproven_address %q (present %v)", v, ok)
+	}
+	if v, _ := x.get("proxmox_backup_guest_snapshots", "cluster", "homelab", "backup_id", "100"); v == "" || v == "1" {
+		t.Errorf("homelab vm/100 lost its own backups: %q", v)
+	}
+	if text, _ := e.check(10 * time.Second); !strings.Contains(text, "unproven_address") {
+		t.Errorf("--check does not say the address is unproven:\n%s", text)
+	}
+
+	// pbs1 itself behind the address for site-b: PVE reports the size and
+	// use of pbs1's store1, so it is pbs1's namespace lab2, read from pbs1.
+	e = startEnv(t, envSpec{model: pbsTwoSites(true), opts: Options{Logger: quietLogger()}})
+	x = parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_storage_route_info", "cluster", "site-b", "route", "pbs", "repository", "pbs1:store1/lab2", "reason", ""); v != "1" {
+		t.Errorf("site-b's storage on pbs1: route_info pbs %q (present %v)", v, ok)
+	}
+	if text, _ := e.check(10 * time.Second); strings.Contains(text, "unproven_address") {
+		t.Errorf("--check calls a proven address unproven:\n%s", text)
 	}
 }

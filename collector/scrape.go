@@ -859,9 +859,11 @@ func pbsEstate(res *scrapeResult) []dedup.PBS {
 		}
 		for _, ds := range pd.datastores {
 			_, down := pd.dsDown[ds.Store]
-			p.Datastores = append(p.Datastores, dedup.Datastore{
-				Name: ds.Store, Up: pd.up && !down, Namespaces: pd.namespaces[ds.Store],
-			})
+			d := dedup.Datastore{Name: ds.Store, Up: pd.up && !down, Namespaces: pd.namespaces[ds.Store]}
+			if u, ok := pd.usage[ds.Store]; ok && u.Total != nil && u.Used != nil {
+				d.Total, d.Used = int64(*u.Total), int64(*u.Used)
+			}
+			p.Datastores = append(p.Datastores, d)
 		}
 		out = append(out, p)
 	}

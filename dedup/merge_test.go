@@ -410,12 +410,65 @@ func TestBuildPlanUnpinnedAddressAcrossClusters(t *testing.T) {
 	if findStorage(t, p, "a", "pbs").Repository == findStorage(t, p, "b", "pbs").Repository {
 		t.Errorf("a pin of cluster a taken as the identity of b's address: %+v", p.Storages)
 	}
-	// A configured PBS there whose certificate the exporter checked: the
-	// same configured PBS for both, one place, read from the PBS.
-	pbs := pbsTarget("pbs1", "10.0.0.5:8007", fpPBS1, ds("store1"))
-	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	// A configured PBS there whose certificate the exporter checked is a
+	// hint, not proof: private addresses repeat across sites. What PVE
+	// reports for the storage (size and use) shows whether it is that
+	// PBS's datastore.
+	store := ds("store1")
+	store.Total, store.Used = 4_000_000_000_000, 1_500_000_000_000
+	pbs := pbsTarget("pbs1", "10.0.0.5:8007", fpPBS1, store)
+	sees := func(c Cluster, total, used int64) Cluster {
+		c.NodeStorages = map[string][]proxmox.NodeStorage{c.Nodes[0].Node: {{Storage: "pbs", Type: "pbs",
+			Enabled: true, Active: true, Total: proxmox.Int(total), Used: proxmox.Int(used)}}}
+		return c
+	}
+	same := func(c Cluster) Cluster { return sees(c, store.Total, store.Used+store.Total/200) }
+	unproven := func(p Plan, cluster string) bool {
+		for _, w := range p.Warnings {
+			if w.Kind == WarnUnprovenAddress && w.Cluster == cluster && w.Storage == "pbs" {
+				return true
+			}
+		}
+		return false
+	}
+	// Both clusters see that datastore: one place, read from the PBS.
+	p = BuildPlan(Estate{Clusters: []Cluster{same(c("a")), same(c("b"))}, PBS: []PBS{pbs}})
 	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePBS || a.Repository != "pbs1:store1" || b.Repository != a.Repository {
-		t.Errorf("verified PBS at the address: %+v %+v", a, b)
+		t.Errorf("both clusters see pbs1's datastore: %+v %+v", a, b)
+	}
+	// Site b reaches another PBS at that address (another size): b's
+	// storage is a place of its own, read through PVE, with a warning;
+	// a's stays pbs1's.
+	p = BuildPlan(Estate{Clusters: []Cluster{same(c("a")), sees(c("b"), 2_000_000_000_000, 300_000_000_000)}, PBS: []PBS{pbs}})
+	a, bs := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs")
+	if a.Route != RoutePBS || bs.Route != RoutePVEFallback || bs.Cause != WarnUnprovenAddress || bs.PBSTarget != "" || bs.Repository == a.Repository || !unproven(p, "b") || unproven(p, "a") {
+		t.Errorf("another PBS behind b's address: %+v %+v %+v", a, bs, p.Warnings)
+	}
+	// The same size but another use: not the same datastore either.
+	p = BuildPlan(Estate{Clusters: []Cluster{same(c("a")), sees(c("b"), store.Total, store.Used/2)}, PBS: []PBS{pbs}})
+	if b := findStorage(t, p, "b", "pbs"); b.Route != RoutePVEFallback || !unproven(p, "b") {
+		t.Errorf("same size, other use: %+v", b)
+	}
+	// PVE reports nothing for the storages: no evidence, two places.
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository == b.Repository || !unproven(p, "a") || !unproven(p, "b") {
+		t.Errorf("no evidence: %+v %+v", a, b)
+	}
+	// A pin of the cluster for that address, in another storage, is
+	// evidence for its unpinned storages.
+	pinning := c("b")
+	pinned2 := pbsStorage("pbs-pinned", "10.0.0.5", "store1", "", "")
+	pinned2.Fingerprint = fpPBS1
+	pinning.Storages = append(pinning.Storages, pinned2)
+	p = BuildPlan(Estate{Clusters: []Cluster{same(c("a")), pinning}, PBS: []PBS{pbs}})
+	if b := findStorage(t, p, "b", "pbs"); b.Route != RoutePBS || unproven(p, "b") {
+		t.Errorf("cluster b pins pbs1 for the address elsewhere: %+v", b)
+	}
+	// One cluster alone: the address is taken as it is, as the contract
+	// says for a storage without a pin.
+	p = BuildPlan(Estate{Clusters: []Cluster{c("a")}, PBS: []PBS{pbs}})
+	if a := findStorage(t, p, "a", "pbs"); a.Route != RoutePBS || unproven(p, "a") {
+		t.Errorf("one cluster: %+v", a)
 	}
 	// Down and never seen: its certificate is unchecked, so the address is
 	// one place only within each cluster, each read through PVE.
@@ -424,10 +477,11 @@ func TestBuildPlanUnpinnedAddressAcrossClusters(t *testing.T) {
 	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository == b.Repository {
 		t.Errorf("unverified PBS at the address merged across clusters: %+v %+v", a, b)
 	}
-	// Down, but its certificate was seen before: the identity stands.
+	// Down, its certificate seen before: still no evidence that both
+	// clusters reach it there (PVE reports no size for a PBS that is down).
 	pbs.Fingerprint = fpPBS1
 	p = BuildPlan(Estate{Clusters: []Cluster{c("a"), c("b")}, PBS: []PBS{pbs}})
-	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository != b.Repository {
+	if a, b := findStorage(t, p, "a", "pbs"), findStorage(t, p, "b", "pbs"); a.Route != RoutePVEFallback || a.Repository == b.Repository {
 		t.Errorf("PBS with a known certificate, down: %+v %+v", a, b)
 	}
 }

@@ -236,7 +236,9 @@ func genWorldFrom(seed int64) *genWorld {
 		exports = append(exports, p)
 	}
 
-	// Clusters.
+	// Clusters. hostClusters is the last cluster that names a server by
+	// its host name, unpinnedHost the one that does without a pin.
+	hostClusters, unpinnedHost := map[string]string{}, map[string]string{}
 	storageNames := []string{"backup-server", "pbs", "pbs-backups", "local", "nfs", "store", "offsite", "dump"}
 	for ci, nc := 0, 1+r.Intn(3); ci < nc; ci++ {
 		c := Cluster{Target: fmt.Sprintf("pve-c%d", ci), Name: fmt.Sprintf("c%d", ci), Up: chance(0.9)}
@@ -293,6 +295,22 @@ func genWorldFrom(seed int64) *genWorld {
 					if chance(0.3) {
 						gs.cfg.Server = strings.ToUpper(s.host)
 						gs.cfg.Port = 8007
+					}
+				}
+				// An address without a pin is one place only with evidence
+				// once pbs storages of two clusters name it (WarnUnprovenAddress;
+				// its own tests): the world keeps it to one cluster, naming
+				// the server by address elsewhere.
+				if gs.cfg.Fingerprint == "" && hostClusters[s.id] != "" && hostClusters[s.id] != c.Name {
+					gs.cfg.Fingerprint, gs.cfg.Server, gs.cfg.Port = s.fp, s.ip, 0
+				}
+				if gs.cfg.Fingerprint != "" && gs.cfg.Server != s.ip && unpinnedHost[s.id] != "" && unpinnedHost[s.id] != c.Name {
+					gs.cfg.Server = s.ip
+				}
+				if gs.cfg.Server != s.ip {
+					hostClusters[s.id] = c.Name
+					if gs.cfg.Fingerprint == "" {
+						unpinnedHost[s.id] = c.Name
 					}
 				}
 				gs.place = p.key

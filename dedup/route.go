@@ -178,6 +178,9 @@ type planner struct {
 	// declared maps "cluster\x00storage" to the place a config route
 	// same_as declares it one with (see declaredPlaces).
 	declared map[string]string
+	// pbsAddressClusters counts, per PBS "host:port", the clusters whose
+	// pbs storages name it (see addressEvidence).
+	pbsAddressClusters map[string]int
 }
 
 func (pl *planner) warn(w Warning) {
@@ -208,6 +211,7 @@ func newPlanner(e Estate) *planner {
 	}
 	pl.preparePBS()
 	pl.learnServerFingerprints()
+	pl.countPBSAddresses()
 	pl.planPBSNamespaces()
 	return pl
 }
@@ -276,6 +280,64 @@ func (pl *planner) learnServerFingerprints() {
 	for server := range conflict {
 		pl.serverFP[server] = ""
 	}
+}
+
+// countPBSAddresses fills pbsAddressClusters.
+func (pl *planner) countPBSAddresses() {
+	pl.pbsAddressClusters = map[string]int{}
+	seen := map[string]bool{}
+	for _, c := range pl.e.Clusters {
+		for _, s := range c.Storages {
+			if s.Type != "pbs" {
+				continue
+			}
+			server := storageServer(s)
+			if k := clusterServer(clusterName(c), server); !seen[k] {
+				seen[k] = true
+				pl.pbsAddressClusters[server]++
+			}
+		}
+	}
+}
+
+// addressEvidence tells whether a pbs storage without a fingerprint, which
+// names the address of configured PBS p, reaches p's datastore as its
+// cluster sees it. Within one cluster the address is taken as it is (the
+// contract's host:port match); once pbs storages of several clusters name
+// it, it is a hint to check: the cluster pins p's certificate for that
+// address in another storage, or PVE reports for the storage the size and
+// use PBS reports for the datastore (use within 1 % of the size: a backup
+// may run between the two reads). It returns why not, "" when proven.
+func (pl *planner) addressEvidence(c Cluster, s proxmox.StorageConfig, p *pbsInfo) string {
+	cname, server := clusterName(c), storageServer(s)
+	if pl.pbsAddressClusters[server] < 2 {
+		return ""
+	}
+	if fp := pl.serverFP[clusterServer(cname, server)]; fp != "" && fp == p.fp {
+		return ""
+	}
+	ds := p.stores[s.Datastore]
+	if ds.Total <= 0 {
+		return fmt.Sprintf("names %s, where the exporter reads PBS %s, as do storages of other clusters; it pins no fingerprint and the size of datastore %s on %s is unknown, so nothing shows it is that PBS", server, p.target, s.Datastore, p.target)
+	}
+	seen := ""
+	for _, node := range slices.Sorted(maps.Keys(c.NodeStorages)) {
+		for _, row := range c.NodeStorages[node] {
+			if row.Storage != s.Storage || row.Total <= 0 {
+				continue
+			}
+			total, used := int64(row.Total), int64(row.Used)
+			diff := used - ds.Used
+			if total == ds.Total && max(diff, -diff) <= ds.Total/100 {
+				return ""
+			}
+			seen = fmt.Sprintf("PVE node %s reports %d bytes, %d used", node, total, used)
+		}
+	}
+	if seen == "" {
+		seen = "PVE reports no size for it"
+	}
+	return fmt.Sprintf("names %s, where the exporter reads PBS %s, as do storages of other clusters; it pins no fingerprint, and %s where datastore %s on %s has %d bytes, %d used, so nothing shows it is that PBS", server, p.target, seen, s.Datastore, p.target, ds.Total, ds.Used)
 }
 
 // clusterServer is the serverFP key of a server as one cluster names it.
@@ -775,11 +837,12 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		if kind != "" {
 			m.warning = &Warning{Kind: kind, Cluster: cname, Storage: s.Storage, Target: target, Message: fmt.Sprintf("storage %s: %s; read through PVE", s.Storage, reason)}
 		}
-		if m.pbs != nil && m.pbs.fp == "" && m.by == MatchHostPort {
+		if m.pbs != nil && m.by == MatchHostPort && (m.pbs.fp == "" || pl.addressEvidence(c, s, m.pbs) != "") {
 			// Matched by address to a PBS whose certificate the exporter
-			// has not seen (it is down): the address is one place only
-			// within the cluster.
-			m.key = joinKey(m.key, "in", cname)
+			// has not seen (it is down), or that nothing proves this
+			// cluster reaches there (addressEvidence): the address is one
+			// place only within the cluster.
+			m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
 		}
 		return m
 	}
@@ -878,6 +941,16 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	}
 	if !p.allowed(ns) {
 		return fallback(WarnNamespaceMissing, fmt.Sprintf("namespace %q of %s is not in PBS %s's namespaces allow-list", ns, s.Datastore, p.target), p)
+	}
+	if m.by == MatchHostPort {
+		// The address is a hint; across clusters it needs evidence, which
+		// a PBS and datastore that answer can give. Without it the storage
+		// is its own place within its cluster, read through PVE.
+		if why := pl.addressEvidence(c, s, p); why != "" {
+			m.pbs = nil
+			m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
+			return fallback(WarnUnprovenAddress, why, nil)
+		}
 	}
 	m.route = RoutePBS
 	return m

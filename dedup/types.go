@@ -112,6 +112,12 @@ type Datastore struct {
 	// namespaces could not be listed.
 	Up         bool
 	Namespaces []string
+	// Total and Used are the datastore's capacity and use in bytes as PBS
+	// reports them (GET /status/datastore-usage); 0 when unknown. PVE
+	// reports the same figures for a pbs storage on it, which makes them
+	// evidence that an address names this datastore (see
+	// WarnUnprovenAddress).
+	Total, Used int64
 }
 
 // Override is one entry of the config's routes list. Either a storage route
@@ -328,6 +334,14 @@ const (
 	// WarnClusterCollision: storages of two clusters reach one repository;
 	// its groups get cluster="" (VMIDs may collide).
 	WarnClusterCollision = "cluster_collision"
+	// WarnUnprovenAddress: pbs storages of more than one cluster name one
+	// address, this one without a fingerprint, and nothing shows that what
+	// its cluster reaches there is the configured PBS the exporter reads at
+	// that address (no pin of its cluster for the address, and the size
+	// PVE reports for the storage is not that PBS datastore's). Private
+	// addresses and split-horizon names repeat across sites: the storage
+	// is read through PVE as a place of its own.
+	WarnUnprovenAddress = "unproven_address"
 	// WarnSameAddress: storages of two clusters name one network address
 	// (NFS server and export, CIFS server and share) but their listings
 	// show different files: they are counted as separate places.

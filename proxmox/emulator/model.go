@@ -127,6 +127,10 @@ type Storage struct {
 	// empty); set e.g. "localhost" to test matching by fingerprint when
 	// names differ.
 	ServerName string
+	// AddressOf, when set, names the PBSServer whose port storage.cfg
+	// states, while the storage's cluster reaches PBS there: a second site
+	// whose PBS answers behind the same private address as another's.
+	AddressOf string
 	// Fingerprint controls storage.cfg's fingerprint: "" = the PBS's current
 	// certificate fingerprint in upper case (as admins paste it), "lower" =
 	// same in lower case, "none" = absent (CA-signed certificate), anything

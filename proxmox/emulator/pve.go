@@ -216,7 +216,11 @@ func (s *Server) pbsAddress(st *Storage) (string, int) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	if port := s.PBSPort(st.PBS); port != 0 {
+	name := st.PBS
+	if st.AddressOf != "" {
+		name = st.AddressOf
+	}
+	if port := s.PBSPort(name); port != 0 {
 		return host, port
 	}
 	return "192.0.2.10", 8007
