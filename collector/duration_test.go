@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +63,39 @@ func TestEmitGuestTransferred(t *testing.T) {
 		if v, ok := x.get(name, "backup_type", g[0], "backup_id", g[1]); ok {
 			t.Errorf("%s/%s: %s, want absent", g[0], g[1], v)
 		}
+	}
+}
+
+// TestEmitGuestTransferredSingleGuestTask: a guest backed up by tasks of
+// its own (task id = VMID) gets the amount its newest one transferred, and
+// only that task's log is read, not its older ones'.
+func TestEmitGuestTransferredSingleGuestTask(t *testing.T) {
+	var upids []string // oldest first
+	model := func(now time.Time) *emulator.Model {
+		m := emulator.Homelab(now)
+		c := m.Cluster("homelab")
+		for i, gib := range []int64{3, 4, 5} {
+			task := emulator.VzdumpTask(emulator.VzdumpRun{Node: "pve3", Start: now.Add(time.Duration(i-3) * time.Hour),
+				Storage: "backup-server", PBS: true, Guests: []emulator.VzdumpGuest{{VMID: 101, Type: "qemu", Duration: time.Minute, Transferred: gib << 30}}})
+			c.Tasks = append(c.Tasks, task)
+			upids = append(upids, task.UPID())
+		}
+		return m
+	}
+	e := startEnv(t, envSpec{model: model})
+	x := parseExposition(e.mustScrape(10 * time.Second).body)
+	if v, ok := x.get("proxmox_backup_guest_last_task_transferred_bytes", "backup_type", "vm", "backup_id", "101"); !ok || v != "5.36870912e+09" {
+		t.Errorf("vm/101: %q (present %v), want the newest task's 5 GiB", v, ok)
+	}
+	read := make([]bool, len(upids))
+	for _, r := range e.srv.Requests() {
+		for i, u := range upids {
+			if r.Route == "/nodes/{node}/tasks/{upid}/log" && strings.Contains(r.Path, url.PathEscape(u)) {
+				read[i] = true
+			}
+		}
+	}
+	if want := []bool{false, false, true}; !slices.Equal(read, want) {
+		t.Errorf("logs read of vm/101's tasks, oldest first: %v, want %v", read, want)
 	}
 }

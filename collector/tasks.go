@@ -16,7 +16,9 @@ import (
 // since=<now - window>, a generous limit and source=all. A single-guest task
 // carries the VMID in its id and its result in its status; a multi-guest job
 // run has an empty id and per-guest results only in its log, which we read
-// once: a finished task's log never changes, so it is cached by UPID.
+// once: a finished task's log never changes, so it is cached by UPID. The
+// log of a guest's newest single-guest task is read too, for the amount its
+// backup transferred (dedup.LogsToRead).
 
 // DefaultTaskWindow covers a weekly job plus a day of slack.
 const DefaultTaskWindow = 8 * 24 * time.Hour
@@ -118,8 +120,8 @@ type pveTaskAPI interface {
 	TaskLog(ctx context.Context, node, upid string) ([]proxmox.TaskLogLine, error)
 }
 
-// nodeTasks lists one node's vzdump tasks of the window and the logs of
-// its finished multi-guest tasks (from the cache when read before).
+// nodeTasks lists one node's vzdump tasks of the window and the logs
+// dedup.LogsToRead names (from the cache when read before).
 func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([]dedup.TaskWithLog, error) {
 	api := cd.t.pve
 	var tasks []proxmox.Task
@@ -137,9 +139,10 @@ func (s *scrape) nodeTasks(ctx context.Context, cd *clusterData, node string) ([
 		mu     sync.Mutex
 		logErr error
 	)
+	read := dedup.LogsToRead(tasks)
 	for i, t := range tasks {
 		out[i].Task = t
-		if !dedup.NeedsLog(t) {
+		if !read[i] {
 			continue
 		}
 		if lines, ok := s.c.taskLogs.get(t.UPID); ok {

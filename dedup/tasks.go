@@ -65,6 +65,37 @@ func NeedsLog(t proxmox.Task) bool {
 	return t.Type == "vzdump" && strings.TrimSpace(t.ID) == "" && taskFinished(t)
 }
 
+// LogsToRead reports, per task of one node's listing, whether the
+// collector reads its log: every task NeedsLog names (its per-guest
+// results are only there), and the newest finished single-guest task of
+// each guest, whose log states what that backup transferred
+// (TaskResult.Bytes). Only the newest: an hour's backups for a week are
+// thousands of single-guest tasks, and only a guest's last one counts.
+func LogsToRead(tasks []proxmox.Task) []bool {
+	out := make([]bool, len(tasks))
+	newest := map[string]int{}
+	for i, t := range tasks {
+		if NeedsLog(t) {
+			out[i] = true
+			continue
+		}
+		id := strings.TrimSpace(t.ID)
+		if t.Type != "vzdump" || id == "" || !taskFinished(t) {
+			continue
+		}
+		if j, ok := newest[id]; ok {
+			if _, end := taskTimes(t); end <= int64(tasks[j].EndTime) {
+				continue
+			}
+		}
+		newest[id] = i
+	}
+	for _, i := range newest {
+		out[i] = true
+	}
+	return out
+}
+
 func taskFinished(t proxmox.Task) bool {
 	if t.EndTime <= 0 {
 		return false
@@ -150,8 +181,9 @@ func GuestTaskResults(cluster string, guests []proxmox.ClusterResource, tasks []
 				// the backup's, give or take vzdump's setup.
 				r.Seconds, r.Timed = end-start, true
 			}
-			// The log is read only when it was fetched (NeedsLog does not
-			// ask for it); without it the amount is unknown.
+			// The log is there when it was read (LogsToRead: the newest
+			// single-guest task of a guest); without it the amount is
+			// unknown.
 			if o := resolveLog(t.Log)[id]; r.Success && o != nil && o.bytes > 0 {
 				r.Bytes, r.Transferred = o.bytes, true
 			}

@@ -1,6 +1,8 @@
 package dedup
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
@@ -102,5 +104,32 @@ func TestGuestTaskResultsTransferred(t *testing.T) {
 		} else if !r.Transferred || r.Bytes != w {
 			t.Errorf("%s: got %d bytes (transferred %v), want %d", id, r.Bytes, r.Transferred, w)
 		}
+	}
+}
+
+// TestLogsToRead: the logs of finished multi-guest tasks, and of the
+// newest finished single-guest task of each guest only (not its older
+// ones, nor a running one), whatever the listing's order.
+func TestLogsToRead(t *testing.T) {
+	task := func(id string, end int64, status string) proxmox.Task {
+		return proxmox.Task{UPID: fmt.Sprintf("UPID:n1:%08X:00000001:65A00000:vzdump:%s:root@pam:", end, id), Node: "n1",
+			Type: "vzdump", ID: id, StartTime: proxmox.Int(end - 100), EndTime: proxmox.Int(end), Status: status}
+	}
+	running := task("100", 0, "RUNNING")
+	running.EndTime = 0
+	tasks := []proxmox.Task{
+		task("100", 2000, "OK"),                   // 0: 100's older
+		task("", 2500, "job errors"),              // 1: multi-guest
+		task("100", 3000, "some error"),           // 2: 100's newest finished
+		task("101", 1500, "WARNINGS: 1"),          // 3: 101's only
+		running,                                   // 4: running
+		task("", 0, "RUNNING"),                    // 5: multi-guest, running
+		{Type: "vzdump", ID: "100", Status: "OK"}, // 6: no end time
+	}
+	tasks[5].EndTime = 0
+	got := LogsToRead(tasks)
+	want := []bool{false, true, true, true, false, false, false}
+	if !slices.Equal(got, want) {
+		t.Errorf("LogsToRead = %v, want %v", got, want)
 	}
 }
