@@ -1,0 +1,99 @@
+package collector
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox/emulator"
+)
+
+// The shapes of newer Proxmox versions (issue 16, point 7), served by the
+// emulator per target version and read through the real clients.
+
+// providerLab is the lab estate with a shared storage of an external
+// backup provider (PVE 8.4's backup-provider plugins) holding a newer
+// backup of vm/100 and a copy of ct/101's point in time, under archive
+// names no vzdump or PBS pattern parses.
+func providerLab(version string, newest time.Time) *emulator.Model {
+	m := labModel()
+	c := m.Clusters[0]
+	c.Version = version
+	var ct101 time.Time
+	for _, f := range c.Storage("nfs").Files {
+		if f.VMID == 101 {
+			ct101 = f.Time
+		}
+	}
+	c.Storages = append(c.Storages, &emulator.Storage{ID: "borg", Type: "borg", BackupProvider: true, Shared: true,
+		Files: []*emulator.BackupFile{
+			{VMID: 100, Type: "qemu", Time: newest, Size: 7 << 30},
+			{VMID: 101, Type: "lxc", Time: ct101, Size: 3 << 30, Name: "ct/101/nightly"},
+		}})
+	return m
+}
+
+// TestLabBackupProviderStorage: on PVE 8.4 and later a backup provider's
+// storage is read like any other through PVE: vm/100's newer backup there
+// is one more recovery point and its newest, with the listing's time;
+// ct/101's copy of a point the nfs storage holds counts once. On PVE 8.3
+// the plugin does not load: the storage is in no series, and the guests
+// keep what the other storages hold (not zero, not the provider's).
+func TestLabBackupProviderStorage(t *testing.T) {
+	newest := labNow.Add(-2 * time.Hour).Truncate(time.Second)
+	for _, tc := range []struct {
+		version      string
+		loaded       bool
+		vm100, ct101 string
+	}{
+		{"8.3.5", false, "3", "1"},
+		{"8.4.1", true, "4", "1"},
+		{"9.1.3", true, "4", "1"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			l := startLab(t, providerLab(tc.version, newest), Options{Enabled: map[string]bool{CollectorStorages: true}})
+			x := parseExposition(l.scrape(t, 10*time.Second))
+			guest := func(name, typ, id string) (string, bool) {
+				return x.get(name, "cluster", "lab", "backup_type", typ, "backup_id", id)
+			}
+			if v, _ := guest("proxmox_backup_guest_snapshots", "vm", "100"); v != tc.vm100 {
+				t.Errorf("vm/100 guest_snapshots = %q, want %s", v, tc.vm100)
+			}
+			if v, _ := guest("proxmox_backup_guest_snapshots", "ct", "101"); v != tc.ct101 {
+				t.Errorf("ct/101 guest_snapshots = %q, want %s (one point in time on nfs and borg)", v, tc.ct101)
+			}
+			route, routed := x.get("proxmox_backup_storage_route_info", "cluster", "lab", "storage", "borg")
+			repoSnaps, listed := x.get("proxmox_backup_snapshots", "repository", "lab:borg", "backup_type", "vm", "backup_id", "100")
+			if !tc.loaded {
+				if routed || listed {
+					t.Errorf("PVE %s loads no backup-provider plugin, yet borg is routed (%v) or listed (%v)", tc.version, routed, listed)
+				}
+				if v, _ := guest("proxmox_backup_guest_last_timestamp_seconds", "vm", "100"); v == "0" || v == "" {
+					t.Errorf("vm/100 last timestamp %q: the other storages' backups stand", v)
+				}
+				return
+			}
+			if route != "1" || repoSnaps != "1" {
+				t.Errorf("borg: route_info %q, vm/100 snapshots %q; want routed, 1 snapshot", route, repoSnaps)
+			}
+			if v, _ := guest("proxmox_backup_guest_last_timestamp_seconds", "vm", "100"); !sameNumber(v, newest.Unix()) {
+				t.Errorf("vm/100 last timestamp = %q, want %d (the provider's ctime)", v, newest.Unix())
+			}
+			if v, _ := x.get("proxmox_backup_last_timestamp_seconds", "repository", "lab:borg", "backup_type", "vm", "backup_id", "100"); !sameNumber(v, newest.Unix()) {
+				t.Errorf("borg vm/100 last timestamp = %q, want %d", v, newest.Unix())
+			}
+			if v, _ := x.get("proxmox_backup_last_size_bytes", "repository", "lab:borg", "backup_type", "vm", "backup_id", "100"); !sameNumber(v, 7<<30) {
+				t.Errorf("borg vm/100 last size = %q, want %d", v, 7<<30)
+			}
+			if v, ok := x.get("proxmox_backup_snapshots", "repository", "lab:borg", "backup_type", "ct", "backup_id", "101"); v != "1" {
+				t.Errorf("borg ct/101 snapshots = %q (present %v), want 1: the name does not parse, the listing says", v, ok)
+			}
+		})
+	}
+}
+
+// sameNumber reports whether an exposition value is the integer want.
+func sameNumber(v string, want int64) bool {
+	f, err := strconv.ParseFloat(v, 64)
+	return err == nil && f == float64(want)
+}
