@@ -565,10 +565,8 @@ func (p *PBSServer) Datastore(name string) *Datastore {
 // Namespace returns the namespace with the given path, creating it (and
 // its parents) when missing: PBS namespaces always form a tree.
 func (d *Datastore) Namespace(path string) *Namespace {
-	for _, ns := range d.Namespaces {
-		if ns.Path == path {
-			return ns
-		}
+	if ns := d.existingNamespace(path); ns != nil {
+		return ns
 	}
 	if path != "" {
 		parent := ""
@@ -584,10 +582,8 @@ func (d *Datastore) Namespace(path string) *Namespace {
 
 // FindNamespace returns the namespace with the given path, or nil.
 func (d *Datastore) FindNamespace(path string) *Namespace {
-	for _, ns := range d.Namespaces {
-		if ns.Path == path {
-			return ns
-		}
+	if ns := d.existingNamespace(path); ns != nil {
+		return ns
 	}
 	if path == "" {
 		return &Namespace{}
