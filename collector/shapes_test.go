@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -96,4 +97,78 @@ func TestLabBackupProviderStorage(t *testing.T) {
 func sameNumber(v string, want int64) bool {
 	f, err := strconv.ParseFloat(v, 64)
 	return err == nil && f == float64(want)
+}
+
+// movesLab is the lab estate on PBS 4 with a second pbs storage of the
+// cluster on namespace lab/archive, where groups of namespace lab move.
+func movesLab() *emulator.Model {
+	m := labModel()
+	p := m.PBS[0]
+	p.Version, p.Release = "4.1", "2"
+	p.Datastores[0].Namespace("lab/archive")
+	m.Clusters[0].Storages = append(m.Clusters[0].Storages,
+		&emulator.Storage{ID: "backup-archive", Type: "pbs", PBS: "pbs1", Datastore: "store1", Namespace: "lab/archive"})
+	return m
+}
+
+// guestView is what a move must not change: every guest's recovery points
+// and newest time, and the orphaned groups by id.
+func guestView(x exposition) map[string]string {
+	out := map[string]string{}
+	for k, v := range x {
+		name, l := splitSeries(k)
+		switch name {
+		case "proxmox_backup_guest_snapshots", "proxmox_backup_guest_last_timestamp_seconds":
+			out[name+" "+l["backup_type"]+"/"+l["backup_id"]] = v
+		case "proxmox_backup_group_orphaned":
+			out[name+" "+l["backup_type"]+"/"+l["backup_id"]+" "+l["cluster"]] = v
+		}
+	}
+	return out
+}
+
+// TestLabMovedGroupAcrossScrapes: a group PBS 4 moves to another
+// namespace between scrapes is the same recovery points. The guest keeps
+// its count and newest time, no group turns orphaned or new, and the
+// per-repository series follow the group: gone from the old namespace,
+// present once in the new one, on the scrape that sees the move and after
+// the cache refreshed.
+func TestLabMovedGroupAcrossScrapes(t *testing.T) {
+	const refresh = time.Hour
+	l := startLab(t, movesLab(), Options{VerificationRefresh: refresh})
+	repoSnaps := func(x exposition, repo string) (string, bool) {
+		return x.get("proxmox_backup_snapshots", "repository", repo, "backup_type", "vm", "backup_id", "100")
+	}
+	before := parseExposition(l.scrape(t, 10*time.Second))
+	want := guestView(before)
+	if v, _ := repoSnaps(before, "pbs1:store1/lab"); v != "2" {
+		t.Fatalf("before the move: vm/100 in pbs1:store1/lab = %q, want 2", v)
+	}
+	if want["proxmox_backup_guest_snapshots vm/100"] != "3" {
+		t.Fatalf("before the move: %v", want)
+	}
+	l.srv.Update(func(m *emulator.Model) {
+		if err := m.PBS[0].MoveGroup("store1", "lab", "vm", "100", "lab/archive"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, step := range []struct {
+		name    string
+		advance time.Duration
+	}{{"the scrape that sees the move", time.Minute}, {"a warm scrape", time.Minute}, {"past the refresh", refresh + time.Minute}} {
+		l.advance(step.advance)
+		x := parseExposition(l.scrape(t, 10*time.Second))
+		if got := guestView(x); !maps.Equal(got, want) {
+			t.Errorf("%s: guest view changed:\n got %v\nwant %v", step.name, got, want)
+		}
+		if v, ok := repoSnaps(x, "pbs1:store1/lab"); ok {
+			t.Errorf("%s: vm/100 still in the old namespace (%s)", step.name, v)
+		}
+		if v, _ := repoSnaps(x, "pbs1:store1/lab/archive"); v != "2" {
+			t.Errorf("%s: vm/100 in pbs1:store1/lab/archive = %q, want 2", step.name, v)
+		}
+		if v, _ := x.get("proxmox_backup_guest_last_copies", "backup_type", "vm", "backup_id", "100"); v != "1" {
+			t.Errorf("%s: vm/100's newest point has %q copies, want 1", step.name, v)
+		}
+	}
 }
