@@ -1,8 +1,11 @@
 package collector
 
 import (
+	"context"
+	"github.com/proxmox-backup-exporter/proxmox-backup-exporter/proxmox"
 	"maps"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,6 +172,99 @@ func TestLabMovedGroupAcrossScrapes(t *testing.T) {
 		}
 		if v, _ := x.get("proxmox_backup_guest_last_copies", "backup_type", "vm", "backup_id", "100"); v != "1" {
 			t.Errorf("%s: vm/100's newest point has %q copies, want 1", step.name, v)
+		}
+	}
+}
+
+// moveMidScrape is a PBS client that lets a move happen inside a scrape:
+// right after the first listing of namespace from, and before any listing
+// of namespace to, so the scrape reads the group in both.
+type moveMidScrape struct {
+	pbsAPI
+	from, to string
+	move     func()
+	once     sync.Once
+	moved    chan struct{}
+}
+
+func (p *moveMidScrape) listed(ns string) {
+	if ns == p.from {
+		p.once.Do(func() { p.move(); close(p.moved) })
+	}
+}
+
+func (p *moveMidScrape) wait(ctx context.Context, ns string) error {
+	if ns != p.to {
+		return nil
+	}
+	select {
+	case <-p.moved:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *moveMidScrape) Groups(ctx context.Context, store, ns string) ([]proxmox.BackupGroup, error) {
+	if err := p.wait(ctx, ns); err != nil {
+		return nil, err
+	}
+	defer p.listed(ns)
+	return p.pbsAPI.Groups(ctx, store, ns)
+}
+
+func (p *moveMidScrape) EachSnapshot(ctx context.Context, store, ns string, fn func(proxmox.Snapshot)) error {
+	if err := p.wait(ctx, ns); err != nil {
+		return err
+	}
+	defer p.listed(ns)
+	return p.pbsAPI.EachSnapshot(ctx, store, ns, fn)
+}
+
+// TestLabMovedGroupMidScrape: the move happens while a scrape reads the
+// datastore, after it listed the old namespace and before the new one, so
+// that one scrape lists the group in both. The guest's recovery points
+// still count once (same count and newest time, no orphan), and the next
+// scrape settles to the new namespace alone with one copy of the newest
+// point. Within the scrape that straddles the move, the two listings show
+// the same points in two namespaces, as a local sync between namespaces
+// would: that scrape reports two copies of vm/100's newest point (the
+// listings alone cannot tell a move in flight from a copy).
+func TestLabMovedGroupMidScrape(t *testing.T) {
+	const refresh = time.Hour
+	l := startLab(t, movesLab(), Options{VerificationRefresh: refresh})
+	want := guestView(parseExposition(l.scrape(t, 10*time.Second)))
+	mover := &moveMidScrape{from: "lab", to: "lab/archive", moved: make(chan struct{}), move: func() {
+		l.srv.Update(func(m *emulator.Model) {
+			if err := m.PBS[0].MoveGroup("store1", "lab", "vm", "100", "lab/archive"); err != nil {
+				t.Error(err)
+			}
+		})
+	}}
+	l.wrap(nil, func(api pbsAPI) pbsAPI { mover.pbsAPI = api; return mover })
+	for i, step := range []string{"the scrape that straddles the move", "the next scrape"} {
+		l.advance(time.Minute)
+		x := parseExposition(l.scrape(t, 10*time.Second))
+		if got := guestView(x); !maps.Equal(got, want) {
+			t.Errorf("%s: guest view changed:\n got %v\nwant %v", step, got, want)
+		}
+		moved, _ := x.get("proxmox_backup_snapshots", "repository", "pbs1:store1/lab/archive", "backup_type", "vm", "backup_id", "100")
+		if moved != "2" {
+			t.Errorf("%s: vm/100 in pbs1:store1/lab/archive = %q, want 2", step, moved)
+		}
+		if i == 0 {
+			select {
+			case <-mover.moved:
+			default:
+				t.Fatal("the scrape listed no namespace lab: no move happened")
+			}
+			continue
+		}
+		if v, ok := x.get("proxmox_backup_snapshots", "repository", "pbs1:store1/lab", "backup_type", "vm", "backup_id", "100"); ok {
+			t.Errorf("%s: vm/100 still in the old namespace (%s)", step, v)
+		}
+		if v, _ := x.get("proxmox_backup_guest_last_copies", "backup_type", "vm", "backup_id", "100"); v != "1" {
+			t.Errorf("%s: vm/100's newest point has %q copies, want 1", step, v)
 		}
 	}
 }
