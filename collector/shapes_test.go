@@ -268,3 +268,53 @@ func TestLabMovedGroupMidScrape(t *testing.T) {
 		}
 	}
 }
+
+// TestLabMovedNamespace: PBS 4 moves the namespace behind a pbs storage,
+// with its groups. When storage.cfg follows the move, the groups are the
+// same recovery points under the new namespace: the guests keep their
+// counts and newest times. When it does not, PVE's storage names a
+// namespace that no longer exists, and the cluster's guests are unknown
+// (absent), never zero, until it is fixed.
+func TestLabMovedNamespace(t *testing.T) {
+	for _, follow := range []bool{true, false} {
+		t.Run(map[bool]string{true: "storage follows", false: "storage left behind"}[follow], func(t *testing.T) {
+			m := movesLab()
+			if err := m.PBS[0].MoveGroup("store1", "lab", "vm", "100", "lab/archive"); err != nil {
+				t.Fatal(err)
+			}
+			l := startLab(t, m, Options{VerificationRefresh: time.Hour})
+			want := guestView(parseExposition(l.scrape(t, 10*time.Second)))
+			if want["proxmox_backup_guest_snapshots vm/100"] != "3" {
+				t.Fatalf("before the move: %v", want)
+			}
+			l.srv.Update(func(m *emulator.Model) {
+				if err := m.PBS[0].MoveNamespace("store1", "lab/archive", "lab/kept"); err != nil {
+					t.Fatal(err)
+				}
+				if follow {
+					m.Clusters[0].Storage("backup-archive").Namespace = "lab/kept"
+				}
+			})
+			l.advance(time.Minute)
+			x := parseExposition(l.scrape(t, 10*time.Second))
+			if _, ok := x.get("proxmox_backup_snapshots", "repository", "pbs1:store1/lab/archive"); ok {
+				t.Error("the moved namespace is still listed")
+			}
+			if !follow {
+				if v, ok := x.get("proxmox_backup_guest_snapshots", "cluster", "lab"); ok {
+					t.Errorf("a repository of the cluster cannot be read, yet a guest has %s recovery points", v)
+				}
+				if v, _ := x.get("proxmox_backup_storage_route_info", "storage", "backup-archive", "reason", "namespace_missing"); v != "1" {
+					t.Errorf("backup-archive's route reason is not namespace_missing (%q)", v)
+				}
+				return
+			}
+			if got := guestView(x); !maps.Equal(got, want) {
+				t.Errorf("guest view changed:\n got %v\nwant %v", got, want)
+			}
+			if v, _ := x.get("proxmox_backup_snapshots", "repository", "pbs1:store1/lab/kept", "backup_type", "vm", "backup_id", "100"); v != "2" {
+				t.Errorf("vm/100 in pbs1:store1/lab/kept = %q, want 2", v)
+			}
+		})
+	}
+}
