@@ -21,6 +21,10 @@
 //   - authentication and errors are those of the products: PVEAPIToken split
 //     at the last '=', PBSAPIToken at the first ':'; PVE errors are JSON with
 //     the message as reason phrase, PBS errors plain text;
+//   - shapes follow each target's version: PVE 9 drops starttime and dow
+//     from /cluster/backup, only PVE 8.4 and later load a backup
+//     provider's storage (Storage.BackupProvider), only PBS 4 moves groups
+//     and namespaces (PBSServer.MoveGroup, MoveNamespace);
 //   - faults (SetFault) switch real failure modes on and off at run time;
 //   - every request is recorded (Requests) and counted (CountRequests).
 //

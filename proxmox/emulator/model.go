@@ -141,7 +141,19 @@ type Storage struct {
 	// EncryptionKey is storage.cfg's encryption-key (a key fingerprint).
 	EncryptionKey string
 
-	// Files are vzdump archives on file storages. Storages of two
+	// BackupProvider makes the storage a third-party plugin of Type that
+	// declares the backup-provider feature (pve-storage storage API 11,
+	// libpve-storage-perl 8.3.5, PVE 8.4): vzdump hands its guests to the
+	// provider, whose own archive names become the volume ids
+	// "<storage>:backup/<name>" (BackupFile.Name, else ProviderArchiveName),
+	// and the plugin's listing states guest, type and time in vmid, subtype
+	// and ctime. PVE before 8.4 refuses to load a plugin of a newer API and
+	// skips its storage.cfg section ("unsupported type"): there the storage
+	// is in no listing at all.
+	BackupProvider bool
+
+	// Files are vzdump archives on file storages, or the archives of a
+	// backup provider (BackupProvider). Storages of two
 	// clusters that name one Server and Export are one place only when
 	// they share this slice (the same files); with files of their own
 	// they are two places behind one address, as private addresses and
@@ -159,7 +171,8 @@ type BackupFile struct {
 	// Time is the backup start: it names the file and is its ctime.
 	Time time.Time
 	// Format is the archive extension: vma.zst (qemu default), tar.zst (lxc
-	// default), vma.gz, tar.lzo, tgz, ...
+	// default), vma.gz, tar.lzo, tgz, ... On a backup-provider storage it
+	// is the format the plugin lists (raw for qemu, tar for lxc when empty).
 	Format string
 	Size   int64
 	// Notes is the first line of the .notes file.
@@ -169,7 +182,8 @@ type BackupFile struct {
 	// listed at all (real vzdump renames them at the end).
 	InProgress bool
 	// Name overrides the generated file name (for non-standard names, whose
-	// ctime comes from the file's metadata: Time).
+	// ctime comes from the file's metadata: Time), or the archive name a
+	// backup provider chose.
 	Name string
 }
 
@@ -429,7 +443,7 @@ func (st *Storage) ContentList() []string {
 	if len(st.Content) > 0 {
 		return st.Content
 	}
-	if fileTypes[st.Type] || st.Type == "pbs" {
+	if fileTypes[st.Type] || st.Type == "pbs" || st.BackupProvider {
 		return []string{"backup"}
 	}
 	return []string{"images", "rootdir"}
@@ -461,6 +475,22 @@ func (st *Storage) OnNode(node string) bool {
 // Storage returns the storage with the given id, or nil.
 func (c *Cluster) Storage(id string) *Storage {
 	return find(c.Storages, func(st *Storage) bool { return st.ID == id })
+}
+
+// Loads reports whether the cluster's PVE loads the storage's plugin: a
+// backup-provider plugin needs PVE 8.4 or later (see
+// Storage.BackupProvider); every other storage loads.
+func (c *Cluster) Loads(st *Storage) bool {
+	return !st.BackupProvider || c.atLeast(8, 4)
+}
+
+// configuredStorage is Storage as PVE sees storage.cfg: nil also for a
+// section whose plugin PVE did not load.
+func (c *Cluster) configuredStorage(id string) *Storage {
+	if st := c.Storage(id); st != nil && c.Loads(st) {
+		return st
+	}
+	return nil
 }
 
 // Pools returns the cluster's resource pools (user.cfg's pools), sorted:
@@ -535,10 +565,8 @@ func (p *PBSServer) Datastore(name string) *Datastore {
 // Namespace returns the namespace with the given path, creating it (and
 // its parents) when missing: PBS namespaces always form a tree.
 func (d *Datastore) Namespace(path string) *Namespace {
-	for _, ns := range d.Namespaces {
-		if ns.Path == path {
-			return ns
-		}
+	if ns := d.existingNamespace(path); ns != nil {
+		return ns
 	}
 	if path != "" {
 		parent := ""
@@ -554,10 +582,8 @@ func (d *Datastore) Namespace(path string) *Namespace {
 
 // FindNamespace returns the namespace with the given path, or nil.
 func (d *Datastore) FindNamespace(path string) *Namespace {
-	for _, ns := range d.Namespaces {
-		if ns.Path == path {
-			return ns
-		}
+	if ns := d.existingNamespace(path); ns != nil {
+		return ns
 	}
 	if path == "" {
 		return &Namespace{}

@@ -10,7 +10,14 @@ import (
 
 // pbsAtLeast reports whether the PBS's version is major.minor or newer.
 func pbsAtLeast(p *PBSServer, major, minor int) bool {
-	maj, mnr, _ := strings.Cut(orDefault(p.Version, "3.2"), ".")
+	return versionAtLeast(orDefault(p.Version, "3.2"), major, minor)
+}
+
+// versionAtLeast reports whether version "x.y" (or "x.y.z") is
+// major.minor or newer.
+func versionAtLeast(version string, major, minor int) bool {
+	maj, rest, _ := strings.Cut(version, ".")
+	mnr, _, _ := strings.Cut(rest, ".")
 	a, _ := strconv.Atoi(maj)
 	b, _ := strconv.Atoi(mnr)
 	return a > major || a == major && b >= minor

@@ -35,6 +35,12 @@ func (c *Cluster) major() int {
 	return n
 }
 
+// atLeast reports whether the cluster's PVE is major.minor or newer.
+func (c *Cluster) atLeast(major, minor int) bool {
+	_, rel := c.version()
+	return versionAtLeast(rel, major, minor)
+}
+
 // legacySchedule is the schedule PVE reports for a vzdump.cron job: the
 // start time, preceded by the days unless they are all seven.
 func legacySchedule(start, dow string) string {
@@ -232,8 +238,9 @@ func sortedGuests(c *Cluster) []*Guest {
 	return gs
 }
 
+// sortedStorages returns the storages PVE has loaded, by id.
 func sortedStorages(c *Cluster) []*Storage {
-	ss := append([]*Storage(nil), c.Storages...)
+	ss := slices.DeleteFunc(slices.Clone(c.Storages), func(st *Storage) bool { return !c.Loads(st) })
 	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 	return ss
 }
@@ -552,7 +559,7 @@ func pveNodeStorage(rc *reqCtx) reply {
 	if bad != nil {
 		return *bad
 	}
-	if only != "" && c.Storage(only) == nil {
+	if only != "" && c.configuredStorage(only) == nil {
 		return paramError(rc, "storage", "No such storage.")
 	}
 	type row struct {
@@ -612,7 +619,7 @@ type fileRow struct {
 func pveStorageContent(rc *reqCtx) reply {
 	c := rc.cluster
 	id := rc.param("storage")
-	st := c.Storage(id)
+	st := c.configuredStorage(id)
 	if st == nil {
 		return errReply(http.StatusInternalServerError, fmt.Sprintf("storage '%s' does not exist", id))
 	}
@@ -641,7 +648,7 @@ func pveStorageContent(rc *reqCtx) reply {
 	if st.Type == "pbs" {
 		return rc.s.pbsStorageContent(rc, st, vmid)
 	}
-	if !fileTypes[st.Type] {
+	if !fileTypes[st.Type] && !st.BackupProvider {
 		return empty
 	}
 	shared := st.IsShared()
@@ -651,7 +658,11 @@ func pveStorageContent(rc *reqCtx) reply {
 			continue
 		}
 		name := f.Name
-		if name == "" {
+		switch {
+		case name != "":
+		case st.BackupProvider:
+			name = ProviderArchiveName(f.Type, f.VMID, f.Time)
+		default:
 			name = VzdumpFileName(f.Type, f.VMID, f.Time, f.Format)
 		}
 		rows = append(rows, fileRow{volid: st.ID + ":backup/" + name, f: f})
@@ -664,7 +675,11 @@ func pveStorageContent(rc *reqCtx) reply {
 		for _, r := range rows {
 			f := r.f
 			format := f.Format
-			if format == "" {
+			switch {
+			case format != "":
+			case st.BackupProvider:
+				format = providerFormat(f.Type)
+			default:
 				format = defaultFormat(f.Type)
 			}
 			w.obj()

@@ -127,6 +127,22 @@ func (r VzdumpRun) format(typ string) string {
 	return defaultFormat(typ)
 }
 
+// ProviderArchiveName is the archive name the emulated backup provider
+// chooses in backup_init (pve-storage PVE::BackupProvider::Plugin::Base):
+// the provider's own naming, which no vzdump or PBS pattern parses, so
+// that only the listing's vmid, subtype and ctime say what it holds.
+func ProviderArchiveName(typ string, vmid int, t time.Time) string {
+	return fmt.Sprintf("guest-%s-%d-%s", typ, vmid, t.UTC().Format("20060102T150405"))
+}
+
+// providerFormat is the format the emulated provider's plugin lists.
+func providerFormat(typ string) string {
+	if typ == "lxc" {
+		return "tar"
+	}
+	return "raw"
+}
+
 func defaultFormat(typ string) string {
 	if typ == "lxc" {
 		return "tar.zst"
