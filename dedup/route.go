@@ -811,6 +811,8 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		}
 		storageFP = fp
 	}
+	// ownKey is the address as a place of this cluster's own.
+	ownKey := joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
 	// The key of a read through PVE when no PBS matches: what the storage
 	// itself says about the server, or what another storage naming the
 	// same server pins (one place, whether a storage states the
@@ -823,7 +825,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 	default:
 		// An address alone is one place only within the cluster: two
 		// sites may both reach a different PBS at 10.0.0.5:8007.
-		m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
+		m.key = ownKey
 	}
 	fallback := func(kind, reason string, p *pbsInfo) pbsMatch {
 		m.route, m.reason, m.cause = RoutePVEFallback, reason, kind
@@ -842,7 +844,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 			// has not seen (it is down), or that nothing proves this
 			// cluster reaches there (addressEvidence): the address is one
 			// place only within the cluster.
-			m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
+			m.key = ownKey
 		}
 		return m
 	}
@@ -947,8 +949,7 @@ func (pl *planner) matchPBS(c Cluster, s proxmox.StorageConfig, honorPVE bool) p
 		// a PBS and datastore that answer can give. Without it the storage
 		// is its own place within its cluster, read through PVE.
 		if why := pl.addressEvidence(c, s, p); why != "" {
-			m.pbs = nil
-			m.key = joinKey(pbsKey("ep:"+server, s.Datastore, ns), "in", cname)
+			m.pbs, m.key = nil, ownKey
 			return fallback(WarnUnprovenAddress, why, nil)
 		}
 	}
