@@ -57,6 +57,20 @@ func TestStalePinReadThroughPVE(t *testing.T) {
 	if !strings.Contains(js, `"stale_pin"`) || !strings.Contains(js, strings.ToLower(stale)) || !strings.Contains(js, presented) {
 		t.Errorf("/status names no stale pin with both fingerprints:\n%s", js)
 	}
+	// --check says the same.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := l.coll.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if s := text.String(); !strings.Contains(s, "stale_pin") || !strings.Contains(s, "backup-server") || !strings.Contains(s, strings.ToLower(stale)) || !strings.Contains(s, presented) {
+		t.Errorf("--check names no stale pin with the storage and both fingerprints:\n%s", s)
+	}
 }
 
 // poolLab is the lab with pools: ct/101 and vm/103 in pool prod, which the
