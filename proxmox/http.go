@@ -402,7 +402,7 @@ func (c *Client) try(ctx context.Context, ep *endpoint, path string, query url.V
 	resp, err := ep.client.Do(req)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return c.newError(path, ClassTimeout, 0, transportMessage(cerr), err), false
+			return c.newError(path, ClassTimeout, 0, transportMessage(cerr), withContextErr(cerr, err)), false
 		}
 		class, failover := classifyTransport(err)
 		c.logger.Debug("proxmox request failed", "target", c.name, "url", ep.display, "endpoint", path, "class", class, "err", transportMessage(err))
@@ -462,13 +462,24 @@ func (c *Client) decodeBuffered(ctx context.Context, path string, resp *http.Res
 // up, the connection timed out, or the body was cut short.
 func (c *Client) readError(ctx context.Context, path string, resp *http.Response, err error) *Error {
 	if cerr := ctx.Err(); cerr != nil {
-		return c.newError(path, ClassTimeout, 0, transportMessage(cerr), err)
+		return c.newError(path, ClassTimeout, 0, transportMessage(cerr), withContextErr(cerr, err))
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		return c.newError(path, ClassTimeout, 0, "reading response: "+err.Error(), err)
 	}
 	return c.newError(path, ClassBadResponse, resp.StatusCode, "truncated response: "+err.Error(), err)
+}
+
+// withContextErr is err with the caller's context error cerr in its chain:
+// the context is what ended the request, whatever the transport or reader
+// made of it (a connection closed as the deadline passed, a streamed
+// listing's decoder seeing a cut body), and callers ask errors.Is.
+func withContextErr(cerr, err error) error {
+	if errors.Is(err, cerr) {
+		return err
+	}
+	return errors.Join(cerr, err)
 }
 
 // newError builds an *Error, scrubbing the secret from the message in case

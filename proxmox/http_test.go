@@ -1115,3 +1115,38 @@ func TestPooledBodiesDoNotAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineDuringStreamIsTimeout: a listing cut by the caller's deadline
+// while streaming is a timeout that errors.Is finds as the deadline,
+// whatever the decoder made of the cut body.
+func TestDeadlineDuringStreamIsTimeout(t *testing.T) {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":[{"node":"pve1","status":"online"},`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	})
+	c := mustPVE(t, pinned(t, "pve", srv.URL))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Nodes(ctx)
+	checkErr(t, err, ClassTimeout, 0)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(err, context.DeadlineExceeded) = false for %v", err)
+	}
+}
+
+func TestWithContextErr(t *testing.T) {
+	cut := errors.New("unexpected EOF")
+	if err := withContextErr(context.Canceled, cut); !errors.Is(err, context.Canceled) || !errors.Is(err, cut) {
+		t.Errorf("withContextErr(Canceled, cut) = %v: both must be in the chain", err)
+	}
+	wrapped := fmt.Errorf("read: %w", context.DeadlineExceeded)
+	if err := withContextErr(context.DeadlineExceeded, wrapped); err != wrapped {
+		t.Errorf("an error that already holds the context error is kept as it is: %v", err)
+	}
+}
