@@ -233,13 +233,7 @@ func TestE2EAlertmanagerEstates(t *testing.T) {
 	t.Cleanup(e2eClient.CloseIdleConnections)
 	dir := t.TempDir()
 	hook := newWebhook(t)
-	amCfg, _ := alertmanagerConfig(t, hook.URL)
-	amFile := writeFile(t, filepath.Join(dir, "alertmanager.yml"), amCfg)
-	amAddr := freeAddr(t)
-	startProc(t, "alertmanager", amBin, "--config.file="+amFile, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	amURL := "http://" + amAddr
-	waitReady(t, "alertmanager", amURL+"/-/ready")
+	amURL, _ := startAlertmanager(t, amBin, dir, hook.URL)
 
 	alert := func(name, estate string, extra ...string) map[string]any {
 		labels := map[string]string{"alertname": name, "severity": "warning", "job": "proxmox-backup",

@@ -126,14 +126,7 @@ func TestE2EPrometheus(t *testing.T) {
 	renderRules(t, mixinBin, rulesDir)
 
 	hook := newWebhook(t)
-	amAddr := freeAddr(t)
-	amCfg, amRoute := alertmanagerConfig(t, hook.URL)
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amFile, amCfg)
-	startProc(t, "alertmanager", amBin, "--config.file="+amFile, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	amURL := "http://" + amAddr
-	waitReady(t, "alertmanager", amURL+"/-/ready")
+	amURL, amRoute := startAlertmanager(t, amBin, dir, hook.URL)
 
 	promAddr := freeAddr(t)
 	promFile := filepath.Join(dir, "prometheus.yml")
@@ -152,7 +145,7 @@ scrape_configs:
   - job_name: proxmox-backup
     static_configs:
       - targets: [%q]
-`, filepath.Join(rulesDir, "prometheus_alerts.yaml"), filepath.Join(rulesDir, "prometheus_rules.yaml"), amAddr, exporterAddr))
+`, filepath.Join(rulesDir, "prometheus_alerts.yaml"), filepath.Join(rulesDir, "prometheus_rules.yaml"), strings.TrimPrefix(amURL, "http://"), exporterAddr))
 	startProc(t, "prometheus", promBin, "--config.file="+promFile, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
 	p := &promAPI{t: t, base: "http://" + promAddr}
@@ -1111,6 +1104,21 @@ func (h *webhook) notifications() []amNotification {
 type amRoute struct {
 	Receiver string   `yaml:"receiver"`
 	GroupBy  []string `yaml:"group_by"`
+}
+
+// startAlertmanager runs Alertmanager in dir with the configuration
+// mixins/README.md recommends (alertmanagerConfig) and returns its URL
+// once it is ready.
+func startAlertmanager(t *testing.T, bin, dir, hookURL string) (string, amRoute) {
+	t.Helper()
+	cfg, route := alertmanagerConfig(t, hookURL)
+	file := writeFile(t, filepath.Join(dir, "alertmanager.yml"), cfg)
+	addr := freeAddr(t)
+	startProc(t, "alertmanager", bin, "--config.file="+file, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	u := "http://" + addr
+	waitReady(t, "alertmanager", u+"/-/ready")
+	return u, route
 }
 
 // alertmanagerConfig is the Alertmanager configuration mixins/README.md

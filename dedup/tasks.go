@@ -83,10 +83,8 @@ func LogsToRead(tasks []proxmox.Task) []bool {
 		if t.Type != "vzdump" || id == "" || !taskFinished(t) {
 			continue
 		}
-		if j, ok := newest[id]; ok {
-			if _, end := taskTimes(t); end <= int64(tasks[j].EndTime) {
-				continue
-			}
+		if j, ok := newest[id]; ok && t.EndTime <= tasks[j].EndTime {
+			continue
 		}
 		newest[id] = i
 	}
